@@ -1,0 +1,3 @@
+from kcompile.cli import main
+
+raise SystemExit(main())

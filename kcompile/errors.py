@@ -1,0 +1,66 @@
+"""The one error type of kcompile.
+
+Every user-facing failure is a :class:`KcompileError` carrying where it happened
+(file, line, field path). It travels up unformatted and is printed once, by the CLI,
+as ``kcompile: error: FILE:LINE: message``.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class KcompileError(Exception):
+    """A user error: bad input, a failed check, a missing file.
+
+    ``file`` is a filesystem path (absolute or relative to the working directory),
+    ``line`` is 1-based, ``path`` is a field path inside an object (``spec.replicas``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        file: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = os.fspath(file) if file is not None else None
+        self.line = line
+        self.path = path
+
+    def located(self, file: str | os.PathLike[str] | None, line: int | None = None) -> "KcompileError":
+        """Fill in a location if the error does not have one yet; return self."""
+        if self.file is None and file is not None:
+            self.file = os.fspath(file)
+            if self.line is None:
+                self.line = line
+        return self
+
+    def location(self, cwd: str | None = None) -> str:
+        """``FILE:LINE`` with FILE relative to ``cwd`` (the current directory by default)."""
+        if not self.file:
+            return ""
+        shown = display_path(self.file, cwd)
+        return f"{shown}:{self.line}" if self.line else shown
+
+    def format(self, cwd: str | None = None) -> str:
+        loc = self.location(cwd)
+        msg = self.message
+        if self.path and self.path not in msg:
+            msg = f"{self.path}: {msg}"
+        return f"{loc}: {msg}" if loc else msg
+
+    def __str__(self) -> str:  # pragma: no cover - convenience for debugging
+        return self.format()
+
+
+def display_path(path: str, cwd: str | None = None) -> str:
+    """A path as the user should read it: relative to ``cwd`` when below it."""
+    cwd = cwd or os.getcwd()
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:  # different drive (Windows)
+        return path
+    return path if rel.startswith(".." + os.sep + "..") else rel

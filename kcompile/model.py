@@ -1,0 +1,177 @@
+"""The resource model every build stage operates on.
+
+A :class:`Resource` is a Kubernetes object as plain Python data (``dict``/``list``/
+``str``/``int``/``float``/``bool``/``None``: exactly what JSON can hold) plus what later
+stages need to know about it: where it came from, which names it had before
+prefixes/suffixes/hashes were added (for name-reference updates and patch matching),
+and whether a generator made it. Stages never re-parse text another stage produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, NamedTuple
+
+
+class ResId(NamedTuple):
+    """The identity of an object: group/version/kind/namespace/name."""
+
+    group: str
+    version: str
+    kind: str
+    namespace: str
+    name: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def gvk(self) -> tuple[str, str, str]:
+        return (self.group, self.version, self.kind)
+
+    def __str__(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{ns}{self.name} ({self.api_version})"
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``apps/v1`` -> ``("apps", "v1")``; ``v1`` -> ``("", "v1")``."""
+    group, sep, version = api_version.rpartition("/")
+    return (group, version) if sep else ("", api_version)
+
+
+@dataclass(slots=True)
+class Origin:
+    """Where an object's text came from: a file and the line its document starts on.
+
+    ``doc`` is the index of the document in a multi-document file. ``template`` is set
+    for objects rendered from a chart template (then ``file`` is the template).
+    """
+
+    file: str
+    line: int = 1
+    doc: int = 0
+    template: bool = False
+
+
+@dataclass(slots=True)
+class GeneratorInfo:
+    """How a generator made a ConfigMap/Secret (drives hashing and merging)."""
+
+    kind: str  # ConfigMap | Secret
+    behavior: str = "create"  # create | merge | replace
+    hash_suffix: bool = True  # generatorOptions.disableNameSuffixHash inverted
+    file: str | None = None  # the overlay file that declared it
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class Resource:
+    """One Kubernetes object flowing through the build.
+
+    ``previous`` lists the ``(namespace, name)`` pairs the object had before each
+    rename (oldest first), like Kustomize's ``config.kubernetes.io/previousNames``
+    build annotations; name references and patch targets match any of them.
+    ``patched_by`` records ``(file, line)`` of each patch applied, newest last, so
+    that findings can point at the patch that last touched a field.
+    """
+
+    body: dict[str, Any]
+    origin: Origin | None = None
+    previous: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, namespace, name)
+    generator: GeneratorInfo | None = None
+    patched_by: list[tuple[str, int | None]] = field(default_factory=list)
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        v = self.body.get("apiVersion")
+        return v if isinstance(v, str) else ""
+
+    @property
+    def kind(self) -> str:
+        v = self.body.get("kind")
+        return v if isinstance(v, str) else ""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        md = self.body.get("metadata")
+        if not isinstance(md, dict):
+            md = {}
+            self.body["metadata"] = md
+        return md
+
+    @property
+    def name(self) -> str:
+        md = self.body.get("metadata")
+        v = md.get("name") if isinstance(md, dict) else None
+        return v if isinstance(v, str) else ""
+
+    @property
+    def namespace(self) -> str:
+        md = self.body.get("metadata")
+        v = md.get("namespace") if isinstance(md, dict) else None
+        return v if isinstance(v, str) else ""
+
+    def id(self) -> ResId:
+        group, version = split_api_version(self.api_version)
+        return ResId(group, version, self.kind, self.namespace, self.name)
+
+    def original_id(self) -> ResId:
+        """The id as first loaded, before any rename."""
+        if not self.previous:
+            return self.id()
+        kind, ns, name = self.previous[0]
+        group, version = split_api_version(self.api_version)
+        return ResId(group, version, kind, ns, name)
+
+    def all_ids(self) -> Iterator[ResId]:
+        """The current id and every previous one (newest first)."""
+        yield self.id()
+        group, version = split_api_version(self.api_version)
+        for kind, ns, name in reversed(self.previous):
+            yield ResId(group, version, kind, ns, name)
+
+    # -- renames ----------------------------------------------------------------------
+    def rename(self, name: str | None = None, namespace: str | None = None) -> None:
+        """Change name and/or namespace, remembering the old id."""
+        old = (self.kind, self.namespace, self.name)
+        md = self.metadata
+        if name is not None:
+            md["name"] = name
+        if namespace is not None:
+            md["namespace"] = namespace
+        if (self.kind, self.namespace, self.name) != old:
+            self.previous.append(old)
+
+    def labels(self) -> dict[str, Any]:
+        v = self.metadata.get("labels")
+        return v if isinstance(v, dict) else {}
+
+    def annotations(self) -> dict[str, Any]:
+        v = self.metadata.get("annotations")
+        return v if isinstance(v, dict) else {}
+
+    def copy(self) -> "Resource":
+        return Resource(
+            body=deep_copy(self.body),
+            origin=self.origin,
+            previous=list(self.previous),
+            generator=self.generator,
+            patched_by=list(self.patched_by),
+        )
+
+    def where(self) -> tuple[str | None, int | None]:
+        """``(file, line)`` of the object's source, for error messages."""
+        if self.origin is None:
+            return (None, None)
+        return (self.origin.file, self.origin.line)
+
+
+def deep_copy(value: Any) -> Any:
+    """Copy JSON-shaped data; several times faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {k: deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_copy(v) for v in value]
+    return value

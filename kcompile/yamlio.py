@@ -1,0 +1,526 @@
+"""YAML in and out, for JSON-shaped data.
+
+Reading uses libyaml (PyYAML's C parser) with scalar resolution that matches what
+Kustomize does (go-yaml v3: YAML 1.2 booleans and nulls, Go's integer syntax with 1.1
+octals, no implicit timestamps), rejects duplicate keys, and bounds alias expansion.
+
+Writing is a small emitter of our own, because the product's output rules are a policy
+no library implements as one switch: keys sorted, block style, literal blocks for
+multi-line strings, and *every* string that a YAML 1.1 or 1.2 reader could take for a
+non-string double-quoted. Emitting JSON-shaped data is simple and this is several times
+faster than PyYAML's Python representer/serializer (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import KcompileError
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+
+# How much an alias may multiply a document: expanded node count is bounded by
+# max(ALIAS_MIN_BUDGET, ALIAS_RATIO * distinct nodes). A billion-laughs file fails fast.
+ALIAS_MIN_BUDGET = 100_000
+ALIAS_RATIO = 10
+
+_NULL_WORDS = {"", "~", "null", "Null", "NULL"}
+_BOOL_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_FLOAT_WORDS = {
+    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+}
+# go-yaml v3's float syntax (after underscores are removed).
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_GO_INT = re.compile(r"[-+]?(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_NUMBER_START = frozenset("0123456789+-.")
+
+
+def _resolve_plain(value: str) -> Any:
+    """Resolve an unquoted scalar as go-yaml v3 does; a str result means 'a string'."""
+    if value in _NULL_WORDS:
+        return None
+    b = _BOOL_WORDS.get(value)
+    if b is not None:
+        return b
+    if value[0] not in _NUMBER_START:
+        return value
+    f = _FLOAT_WORDS.get(value)
+    if f is not None:
+        return f
+    plain = value.replace("_", "")
+    if _GO_INT.fullmatch(plain):
+        sign = -1 if plain[0] == "-" else 1
+        digits = plain.lstrip("+-")
+        if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXoObB":
+            n = int(digits, 8)  # Go's base-0 rule: a leading 0 is octal
+        else:
+            n = int(digits, 0)
+        n *= sign
+        if -(2**63) <= n < 2**64:
+            return n
+    if _GO_FLOAT.fullmatch(plain):
+        return float(plain)
+    return value
+
+
+class _Tags:
+    STR = "tag:yaml.org,2002:str"
+    PLAIN = "tag:kcompile,plain"  # resolved in the constructor, see _resolve_plain
+    MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """Tags every plain scalar as 'plain'; the constructor applies go-yaml's rules."""
+
+    def resolve(self, kind, value, implicit):  # type: ignore[override]
+        if kind is yaml.ScalarNode and implicit[0]:
+            if value == "<<":
+                return _Tags.MERGE
+            return _Tags.PLAIN
+        return super().resolve(kind, value, implicit)
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """JSON-shaped values; duplicate keys are errors; string keys only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alias_hits = 0
+
+    def construct_object(self, node, deep=False):  # type: ignore[override]
+        if node in self.constructed_objects:
+            self.alias_hits += 1
+        return super().construct_object(node, deep=deep)
+
+    def construct_plain(self, node):
+        return _resolve_plain(node.value)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping node, but found {node.id}", node.start_mark
+            )
+        self.flatten_mapping(node)
+        mapping: dict[str, Any] = {}
+        seen: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (dict, list)):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found an unhashable key", key_node.start_mark,
+                )
+            key = key if isinstance(key, str) else _key_text(key, key_node)
+            if key in seen:
+                first = seen[key]
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"mapping key {key!r} already defined at line {first.line + 1}",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def flatten_mapping(self, node):  # type: ignore[override]
+        # PyYAML lets explicit keys override merged ones; go-yaml does the same. The
+        # duplicate check must not fire on keys that came from a merge, so drop merged
+        # keys that the mapping itself sets.
+        super().flatten_mapping(node)
+        own: set[str] = set()
+        kept = []
+        for k, v in reversed(node.value):
+            text = k.value if isinstance(k, yaml.ScalarNode) else None
+            if text is not None and text in own:
+                continue
+            if text is not None:
+                own.add(text)
+            kept.append((k, v))
+        kept.reverse()
+        node.value = kept
+
+    def construct_str_like(self, node):
+        return str(node.value)
+
+
+def _key_text(key: Any, node: Any) -> str:
+    if key is None:
+        return "null" if node.value != "" else ""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return node.value if isinstance(node, yaml.ScalarNode) else str(key)
+
+
+_Constructor.add_constructor(_Tags.PLAIN, _Constructor.construct_plain)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_str_like)
+_Constructor.add_constructor("tag:yaml.org,2002:binary", _Constructor.construct_str_like)
+_Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_mapping)
+
+
+def _int_from_tag(self: _Constructor, node: Any) -> Any:
+    v = _resolve_plain(node.value)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    raise yaml.constructor.ConstructorError(None, None, f"cannot decode {node.value!r} as an int", node.start_mark)
+
+
+def _float_from_tag(self: _Constructor, node: Any) -> Any:
+    v = _resolve_plain(node.value)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise yaml.constructor.ConstructorError(None, None, f"cannot decode {node.value!r} as a float", node.start_mark)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _int_from_tag)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _float_from_tag)
+
+
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - libyaml missing: pure-Python fallback
+    _Parser = None
+
+
+if _Parser is not None:
+
+    class _Loader(_Parser, _Constructor, _Resolver):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            _Parser.__init__(self, stream)
+            _Constructor.__init__(self)
+            _Resolver.__init__(self)
+
+else:  # pragma: no cover
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+        _Constructor, _Resolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Constructor.__init__(self)
+            _Resolver.__init__(self)
+
+
+def _expanded_size(node: Any, memo: dict[int, int], budget: int) -> int:
+    key = id(node)
+    got = memo.get(key)
+    if got is not None:
+        return got
+    memo[key] = 1  # guards recursive aliases
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            size += _expanded_size(k, memo, budget) + _expanded_size(v, memo, budget)
+            if size > budget:
+                break
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            size += _expanded_size(v, memo, budget)
+            if size > budget:
+                break
+    memo[key] = size
+    return size
+
+
+def _unshare(value: Any, active: set[int] | None = None) -> Any:
+    """Copy a document built with aliases so no two places share one object."""
+    if isinstance(value, dict):
+        return {k: _unshare(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshare(v) for v in value]
+    return value
+
+
+class Document:
+    """One parsed YAML document: its data and the 1-based line it starts on."""
+
+    __slots__ = ("data", "line", "index")
+
+    def __init__(self, data: Any, line: int, index: int) -> None:
+        self.data = data
+        self.line = line
+        self.index = index
+
+
+def load_documents(text: str, filename: str | None = None) -> list[Document]:
+    """Parse every document of a YAML stream. Empty documents are skipped.
+
+    Raises :class:`KcompileError` with the file and line of the problem.
+    """
+    loader = _Loader(text)
+    docs: list[Document] = []
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            line = node.start_mark.line + 1
+            loader.alias_hits = 0
+            data = loader.construct_document(node)
+            if loader.alias_hits:
+                distinct = _count_distinct(node)
+                budget = max(ALIAS_MIN_BUDGET, ALIAS_RATIO * distinct)
+                if _expanded_size(node, {}, budget + 1) > budget:
+                    raise KcompileError(
+                        f"document uses YAML aliases to expand to more than {budget} nodes "
+                        "(alias bomb?); refusing to expand it",
+                        filename, line,
+                    )
+                data = _unshare(data)
+            if data is not None:
+                docs.append(Document(data, line, index))
+            index += 1
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        msg = _yaml_message(e)
+        raise KcompileError(msg, filename, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as e:
+        raise KcompileError(f"invalid YAML: {e}", filename) from None
+    except RecursionError:
+        raise KcompileError("YAML document is nested too deeply", filename) from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def load_one(text: str, filename: str | None = None) -> Any:
+    """Parse a single-document YAML file; an empty file gives ``None``."""
+    docs = load_documents(text, filename)
+    if len(docs) > 1:
+        raise KcompileError("expected one YAML document, found several", filename, docs[1].line)
+    return docs[0].data if docs else None
+
+
+def _count_distinct(node: Any) -> int:
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return len(seen)
+
+
+def _yaml_message(e: yaml.MarkedYAMLError) -> str:
+    parts = []
+    if e.context:
+        parts.append(e.context)
+    if e.problem:
+        parts.append(e.problem)
+    msg = ", ".join(parts) or "invalid YAML"
+    return f"invalid YAML: {msg}"
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------
+
+# A string may be written plain only if no YAML 1.1 or 1.2 reader could take it for
+# anything but that string. Anything that starts like a number and holds only
+# characters numbers, times and dates are made of is quoted; so are the 1.1 booleans
+# (y/n/yes/no/on/off, any case), null words, and the special floats.
+_AMBIGUOUS_WORDS = re.compile(
+    r"(?i:y|n|yes|no|on|off|true|false|null|~|[-+]?\.(inf|nan)|<<|=)"
+)
+_NUMBER_LIKE = re.compile(r"[-+]?[0-9.][0-9a-fA-FxXoO_.:+eE-]*")
+_TIMESTAMP_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?")
+# Plain scalars: no indicator at the start, no ': ' or ' #' inside, printable ASCII-ish.
+_PLAIN_SAFE = re.compile(
+    r"(?![-?:,\[\]{}#&*!|>'\"%@`\s])"  # first character is not an indicator or space
+    r"(?:[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff:#]|:(?=[^\s])|(?<=[^\s])#)*"
+    r"(?<![\s:])"  # nor ends with a space or colon
+)
+_PLAIN_SAFE_DASH = re.compile(r"-[^\s\-]")  # '-Xmx1g', '-v' are fine plain
+_NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\"\\\\]")
+_BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]| \n|\t\n")
+
+
+def is_ambiguous(s: str) -> bool:
+    """True if some YAML 1.1/1.2 reader would take the plain scalar ``s`` for a non-string."""
+    return bool(
+        _AMBIGUOUS_WORDS.fullmatch(s) or _NUMBER_LIKE.fullmatch(s) or _TIMESTAMP_LIKE.fullmatch(s)
+    )
+
+
+def _plain_ok(s: str) -> bool:
+    if not s or s[-1] == " " or is_ambiguous(s):
+        return False
+    if s[0] == "-":
+        if not _PLAIN_SAFE_DASH.match(s):
+            return False
+        return bool(_PLAIN_SAFE.fullmatch("x" + s[1:]))
+    return bool(_PLAIN_SAFE.fullmatch(s))
+
+
+def _double_quoted(s: str) -> str:
+    if not _NEEDS_ESCAPE.search(s) and "\n" not in s and "\t" not in s:
+        return f'"{s}"'
+    out = json.dumps(s, ensure_ascii=False)
+    # json leaves these unescaped; YAML readers treat some as breaks or non-printable.
+    return re.sub(
+        "[\x7f-\x9f\u2028\u2029\ufeff]", lambda m: f"\\u{ord(m.group()):04x}", out
+    )
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return value if _plain_ok(value) else _double_quoted(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_float(value)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def format_float(value: float) -> str:
+    """Floats as Kustomize writes them (Go's JSON rules): integral ones as integers."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value)
+
+
+def _key(k: str) -> str:
+    return k if _plain_ok(k) else _double_quoted(k)
+
+
+def _literal_ok(s: str) -> bool:
+    return (
+        "\n" in s
+        and not s.startswith((" ", "\n", "\t"))
+        and not _BLOCK_UNSAFE.search(s)
+        and not s.endswith((" ", "\t"))
+    )
+
+
+def _literal(s: str, indent: str) -> str:
+    if s.endswith("\n"):
+        body = s[:-1]
+        chomp = "+" if body.endswith("\n") else ""
+        if chomp:
+            body = s.rstrip("\n")
+            # keep trailing newlines: '|+' writes them as empty lines
+            extra = len(s) - len(body) - 1
+        else:
+            extra = 0
+    else:
+        body, chomp, extra = s, "-", 0
+    lines = body.split("\n")
+    out = [f"|{chomp}"]
+    for line in lines:
+        out.append(f"\n{indent}{line}" if line else "\n")
+    out.extend("\n" for _ in range(extra))
+    return "".join(out)
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Append the block form of a dict or list at ``indent`` (each entry on a new line)."""
+    if isinstance(value, dict):
+        for k in sorted(value):
+            v = value[k]
+            out.append(f"{indent}{_key(k)}:")
+            _emit_value(v, indent, out, in_map=True)
+    else:
+        for v in value:
+            if isinstance(v, dict) and v:
+                first = True
+                for k in sorted(v):
+                    prefix = f"{indent}- " if first else f"{indent}  "
+                    first = False
+                    out.append(f"{prefix}{_key(k)}:")
+                    _emit_value(v[k], indent + "  ", out, in_map=True)
+            elif isinstance(v, list) and v:
+                sub: list[str] = []
+                _emit(v, indent + "  ", sub)
+                sub[0] = f"{indent}- " + sub[0][len(indent) + 2:]
+                out.extend(sub)
+            else:
+                out.append(f"{indent}-")
+                _emit_value(v, indent, out, in_map=False)
+
+
+def _emit_value(v: Any, indent: str, out: list[str], in_map: bool) -> None:
+    """Finish the line ``out[-1]`` (a key or a dash) with the value ``v``."""
+    if isinstance(v, dict):
+        if v:
+            out.append("\n")
+            _emit(v, indent + "  ", out)
+            return
+        out.append(" {}\n")
+    elif isinstance(v, list):
+        if v:
+            out.append("\n")
+            # Sequences inside a mapping are not indented (Kustomize's style).
+            _emit(v, indent if in_map else indent + "  ", out)
+            return
+        out.append(" []\n")
+    elif isinstance(v, str) and "\n" in v and _literal_ok(v):
+        out.append(" " + _literal(v, indent + "  ") + "\n")
+    else:
+        out.append(" " + _scalar(v) + "\n")
+
+
+def dump(value: Any) -> str:
+    """One document as block YAML (keys sorted), ending in a newline."""
+    if isinstance(value, (dict, list)) and value:
+        out: list[str] = []
+        _emit(value, "", out)
+        return "".join(out)
+    if isinstance(value, dict):
+        return "{}\n"
+    if isinstance(value, list):
+        return "[]\n"
+    if isinstance(value, str) and "\n" in value and _literal_ok(value):
+        return _literal(value, "  ") + "\n"
+    return _scalar(value) + "\n"
+
+
+def dump_all(values: list[Any]) -> str:
+    """Several documents separated by ``---`` lines, as Kustomize prints them."""
+    return "---\n".join(dump(v) for v in values)
+
+
+def dump_json(value: Any, indent: int | None = 2) -> str:
+    return json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def iter_scalars(value: Any) -> Iterator[Any]:
+    """Every scalar in a JSON-shaped value (used by tests and checks)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from iter_scalars(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from iter_scalars(v)
+    else:
+        yield value
