@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
 
+# Stands for "no namespace" in ids of cluster-scoped objects (never a valid namespace).
+CLUSTER_SCOPED_NS = "_non_namespaceable_"
+
+
 class ResId(NamedTuple):
     """The identity of an object: group/version/kind/namespace/name."""
 
@@ -81,6 +85,8 @@ class Resource:
     previous: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, namespace, name)
     generator: GeneratorInfo | None = None
     patched_by: list[tuple[str, int | None]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)  # namePrefix values applied, in order
+    suffixes: list[str] = field(default_factory=list)
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -133,6 +139,19 @@ class Resource:
             yield ResId(group, version, kind, ns, name)
 
     # -- renames ----------------------------------------------------------------------
+    def store_previous(self) -> None:
+        """Remember the current id (kind, effective namespace, name), as Kustomize's
+        ``StorePreviousId`` does before a transformer may rename the object."""
+        self.previous.append((self.kind, self.effective_namespace(), self.name))
+
+    def effective_namespace(self) -> str:
+        """'' for cluster-scoped kinds, 'default' for an unset namespace."""
+        from .fieldspecs import is_cluster_scoped
+
+        if is_cluster_scoped(split_api_version(self.api_version)[0], self.kind):
+            return CLUSTER_SCOPED_NS
+        return self.namespace or "default"
+
     def rename(self, name: str | None = None, namespace: str | None = None) -> None:
         """Change name and/or namespace, remembering the old id."""
         old = (self.kind, self.namespace, self.name)
@@ -159,6 +178,8 @@ class Resource:
             previous=list(self.previous),
             generator=self.generator,
             patched_by=list(self.patched_by),
+            prefixes=list(self.prefixes),
+            suffixes=list(self.suffixes),
         )
 
     def where(self) -> tuple[str | None, int | None]:

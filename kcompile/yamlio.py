@@ -73,6 +73,40 @@ def _resolve_plain(value: str) -> Any:
     return value
 
 
+class TextInt(int):
+    """An int read from a plain scalar, remembering how it was written (``0755``)."""
+
+    text: str
+
+
+class TextFloat(float):
+    """A float read from a plain scalar, remembering how it was written (``1.10``)."""
+
+    text: str
+
+
+def as_text(value: Any) -> str:
+    """A scalar as the string a Go program reading it into a string field would see.
+
+    Kustomize reads kustomization fields typed: ``newTag: 1.10`` is the string "1.10",
+    not a float. Values loaded with ``keep_text=True`` remember their text.
+    """
+    if isinstance(value, str):
+        return value
+    text = getattr(value, "text", None)
+    if text is not None:
+        return text
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return format_float(value)
+    return str(value)
+
+
 class _Tags:
     STR = "tag:yaml.org,2002:str"
     PLAIN = "tag:kcompile,plain"  # resolved in the constructor, see _resolve_plain
@@ -102,8 +136,14 @@ class _Constructor(yaml.constructor.SafeConstructor):
             self.alias_hits += 1
         return super().construct_object(node, deep=deep)
 
+    keep_text = False
+
     def construct_plain(self, node):
-        return _resolve_plain(node.value)
+        value = _resolve_plain(node.value)
+        if self.keep_text and type(value) in (int, float):
+            value = (TextInt if type(value) is int else TextFloat)(value)
+            value.text = node.value
+        return value
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         if not isinstance(node, yaml.MappingNode):
@@ -255,12 +295,14 @@ class Document:
         self.index = index
 
 
-def load_documents(text: str, filename: str | None = None) -> list[Document]:
+def load_documents(text: str, filename: str | None = None, keep_text: bool = False) -> list[Document]:
     """Parse every document of a YAML stream. Empty documents are skipped.
 
+    With ``keep_text``, numbers remember how they were written (see :func:`as_text`).
     Raises :class:`KcompileError` with the file and line of the problem.
     """
     loader = _Loader(text)
+    loader.keep_text = keep_text
     docs: list[Document] = []
     index = 0
     try:
@@ -297,9 +339,9 @@ def load_documents(text: str, filename: str | None = None) -> list[Document]:
     return docs
 
 
-def load_one(text: str, filename: str | None = None) -> Any:
+def load_one(text: str, filename: str | None = None, keep_text: bool = False) -> Any:
     """Parse a single-document YAML file; an empty file gives ``None``."""
-    docs = load_documents(text, filename)
+    docs = load_documents(text, filename, keep_text)
     if len(docs) > 1:
         raise KcompileError("expected one YAML document, found several", filename, docs[1].line)
     return docs[0].data if docs else None

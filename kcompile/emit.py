@@ -1,0 +1,112 @@
+"""Writing a build's output: stdout, one file, or one file per object; YAML or JSON.
+
+Everything is rendered in memory first and written atomically (a temporary file or
+directory renamed into place), so a failed build never leaves half-written output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import KcompileError
+from .model import Resource
+from .yamlio import dump, dump_json
+
+FORMATS = ("yaml", "json")
+
+
+def render(objects: list[dict[str, Any]], fmt: str = "yaml") -> str:
+    """The whole output as text: YAML documents separated by '---', or a JSON List."""
+    if fmt == "json":
+        return dump_json({"apiVersion": "v1", "kind": "List", "items": objects})
+    return "---\n".join(dump(o) for o in objects)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def object_filename(obj: dict[str, Any], fmt: str = "yaml") -> str:
+    """``<namespace>/<kind>-<name>.yaml`` (cluster-scoped objects: ``<kind>-<name>.yaml``)."""
+    md = obj.get("metadata") or {}
+    kind = _UNSAFE.sub("_", str(obj.get("kind", "object")).lower())
+    name = _UNSAFE.sub("_", str(md.get("name", "")))
+    ns = md.get("namespace")
+    ext = "json" if fmt == "json" else "yaml"
+    base = f"{kind}-{name}.{ext}"
+    return f"{_UNSAFE.sub('_', ns)}/{base}" if ns else base
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_directory(directory: Path, files: Iterable[tuple[str, str]]) -> None:
+    """Replace ``directory`` by one holding exactly ``files`` (stale files disappear).
+
+    The new tree is written beside the old one and swapped in with renames.
+    """
+    directory = directory.resolve()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new.", dir=directory.parent))
+    try:
+        for rel, text in files:
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        old = None
+        if directory.exists():
+            if not directory.is_dir():
+                raise KcompileError(f"{directory} exists and is not a directory")
+            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            os.rmdir(old)
+            os.replace(directory, old)
+        os.replace(staging, directory)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> None:
+    """Write a build's objects to stdout (``output`` None or '-'), a file, or a directory
+    (``output`` ending in '/' or naming an existing directory)."""
+    objects = [r.body for r in resources]
+    if output in (None, "-"):
+        sys.stdout.write(render(objects, fmt))
+        sys.stdout.flush()
+        return
+    assert output is not None
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        names: dict[str, int] = {}
+        files = []
+        for o in objects:
+            rel = object_filename(o, fmt)
+            if rel in names:  # same kind/name in one namespace, different groups
+                names[rel] += 1
+                stem, ext = rel.rsplit(".", 1)
+                rel = f"{stem}-{names[rel]}.{ext}"
+            else:
+                names[rel] = 1
+            files.append((rel, dump_json(o) if fmt == "json" else dump(o)))
+        write_directory(path, files)
+        return
+    write_atomic(path, render(objects, fmt))

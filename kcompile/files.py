@@ -1,0 +1,106 @@
+"""Reading the repository's files, under Kustomize's load restrictor.
+
+With the default restrictor (``rootOnly``), a file an overlay names (resource, patch,
+generator source, values file) must lie inside that overlay's directory, as Kustomize
+requires, and a directory it names (a base, a component, a chart) must lie inside the
+repository. ``--load-restrictor none`` lifts both. Symlinks are resolved first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import KcompileError
+
+RESTRICT_ROOT_ONLY = "rootOnly"
+RESTRICT_NONE = "none"
+
+
+def find_repo_root(start: Path) -> Path:
+    """The nearest ancestor holding ``.git`` or ``.kcompile``; else the current
+    directory if ``start`` is below it; else ``start`` itself."""
+    start = start.resolve()
+    for d in (start, *start.parents):
+        if (d / ".git").exists() or (d / ".kcompile").is_dir():
+            return d
+    cwd = Path.cwd().resolve()
+    if start == cwd or cwd in start.parents:
+        return cwd
+    return start
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+class Files:
+    """File access for one build: restrictor checks and a read cache."""
+
+    def __init__(self, repo_root: Path, load_restrictor: str = RESTRICT_ROOT_ONLY) -> None:
+        if load_restrictor not in (RESTRICT_ROOT_ONLY, RESTRICT_NONE):
+            raise KcompileError(
+                f"unknown load restrictor {load_restrictor!r} (use {RESTRICT_ROOT_ONLY!r} or {RESTRICT_NONE!r})"
+            )
+        self.repo_root = repo_root.resolve()
+        self.restrict = load_restrictor == RESTRICT_ROOT_ONLY
+        self._text: dict[Path, str] = {}
+
+    def resolve(self, base_dir: Path, rel: str, where: tuple[str | os.PathLike | None, int | None]) -> Path:
+        """An absolute path for ``rel`` (relative to ``base_dir``); no checks."""
+        if not isinstance(rel, str) or not rel:
+            raise KcompileError(f"expected a path, found {rel!r}", *where)
+        if "://" in rel or rel.startswith(("git@", "github.com/")):
+            raise KcompileError(
+                f"remote resource {rel!r}: kcompile builds offline from the repository only", *where
+            )
+        return (base_dir / rel).resolve()
+
+    def check_file(self, path: Path, overlay_dir: Path, where) -> None:
+        if not self.restrict:
+            return
+        root = overlay_dir.resolve()
+        if not _inside(path, root):
+            raise KcompileError(
+                f"security: file {path} is not in or below the overlay directory {root} "
+                "(Kustomize's load restrictor; '--load-restrictor none' lifts it)",
+                *where,
+            )
+
+    def check_dir(self, path: Path, where) -> None:
+        if not self.restrict:
+            return
+        if not _inside(path, self.repo_root):
+            raise KcompileError(
+                f"security: directory {path} is outside the repository {self.repo_root} "
+                "('--load-restrictor none' lifts this)",
+                *where,
+            )
+
+    def read_text(self, path: Path, where) -> str:
+        cached = self._text.get(path)
+        if cached is not None:
+            return cached
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            raise KcompileError(f"file not found: {path}", *where) from None
+        except IsADirectoryError:
+            raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
+        except UnicodeDecodeError:
+            raise KcompileError(f"file is not UTF-8 text: {path}", *where) from None
+        except OSError as e:
+            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+        self._text[path] = text
+        return text
+
+    def read_bytes(self, path: Path, where) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise KcompileError(f"file not found: {path}", *where) from None
+        except IsADirectoryError:
+            raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
+        except OSError as e:
+            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None

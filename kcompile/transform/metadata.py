@@ -1,0 +1,82 @@
+"""commonLabels, labels, commonAnnotations: add key/values at field-spec locations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import fieldspecs
+from ..errors import KcompileError
+from ..fieldpath import apply_specs
+from ..fieldspecs import FieldSpec
+from ..model import Resource, split_api_version
+from ..yamlio import as_text
+
+
+def _string_map(pairs: Any, what: str, file: str | None) -> dict[str, str]:
+    if pairs is None:
+        return {}
+    if not isinstance(pairs, dict):
+        raise KcompileError(f"{what} must be a map of strings", file)
+    return {str(k): as_text(v) for k, v in pairs.items()}
+
+
+def add_pairs(resources: list[Resource], pairs: dict[str, str], specs: list[FieldSpec], what: str) -> None:
+    """Set every ``pairs`` entry in the map at each field spec (creating it if allowed)."""
+    if not pairs:
+        return
+
+    def setter(parent: dict[str, Any], key: str) -> None:
+        target = parent.get(key)
+        if not isinstance(target, dict):
+            if target is not None:
+                raise KcompileError(f"expected a map at {key!r} to add {what} to, found {type(target).__name__}")
+            target = parent[key] = {}
+        target.update(pairs)
+
+    for r in resources:
+        if not r.body:
+            continue
+        group, version = split_api_version(r.api_version)
+        apply_specs(r.body, group, version, r.kind, specs, setter)
+
+
+def label_specs(entry: dict[str, Any]) -> list[FieldSpec]:
+    """Field specs for one ``labels:`` entry (includeSelectors / includeTemplates)."""
+    extra = [
+        fieldspecs.fs(f["path"], f.get("kind", ""), f.get("group", ""), f.get("version", ""), bool(f.get("create")))
+        for f in entry.get("fields") or []
+    ]
+    if _truthy(entry.get("includeSelectors")):
+        return extra + fieldspecs.COMMON_LABELS
+    specs = list(extra)
+    if _truthy(entry.get("includeTemplates")):
+        specs += fieldspecs.TEMPLATE_LABELS
+    if _truthy(entry.get("includeVolumeClaimTemplates")):
+        specs += fieldspecs.VOLUME_CLAIM_TEMPLATE_LABELS
+    return specs + fieldspecs.METADATA_LABELS
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or (isinstance(v, str) and v.lower() == "true")
+
+
+def apply_labels(
+    resources: list[Resource],
+    common_labels: Any,
+    labels: Any,
+    *,
+    file: str | None = None,
+) -> None:
+    """``labels:`` entries first, then ``commonLabels`` (Kustomize's order)."""
+    for entry in labels or []:
+        if not isinstance(entry, dict):
+            raise KcompileError("each labels entry must be a map with 'pairs'", file)
+        pairs = _string_map(entry.get("pairs"), "labels.pairs", file)
+        add_pairs(resources, pairs, label_specs(entry), "labels")
+    add_pairs(resources, _string_map(common_labels, "commonLabels", file), fieldspecs.COMMON_LABELS, "labels")
+
+
+def apply_annotations(resources: list[Resource], annotations: Any, *, file: str | None = None) -> None:
+    add_pairs(
+        resources, _string_map(annotations, "commonAnnotations", file), fieldspecs.COMMON_ANNOTATIONS, "annotations"
+    )

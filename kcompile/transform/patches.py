@@ -1,0 +1,213 @@
+"""patches, patchesStrategicMerge, patchesJson6902: apply patches to selected objects.
+
+A patch is strategic-merge or JSON 6902, told apart as Kustomize does (a YAML/JSON list
+of operations is JSON 6902; maps are strategic-merge documents). Without a target, a
+strategic-merge patch applies to the object with its own id (current or any previous
+id); with a target, to every object the selector picks. A patch or target that matches
+nothing is an error (Kustomize ignores a target that matches nothing; see docs/compat.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import KcompileError
+from ..model import Resource, ResId, deep_copy, split_api_version
+from ..selectors import Target
+from ..yamlio import Document, load_documents
+
+
+@dataclass
+class Patch:
+    file: str  # where the patch text is (patch file, or the overlay for inline patches)
+    line: int | None
+    smp: list[Document] | None = None
+    ops: list[dict[str, Any]] | None = None
+    target: Target | None = None
+    allow_name_change: bool = False
+    allow_kind_change: bool = False
+    source: str = ""  # for messages: 'patch.yaml' or 'inline patch'
+
+
+def parse_patch(
+    text: str,
+    file: str,
+    line: int | None,
+    *,
+    inline: bool,
+    target: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+    force_json6902: bool = False,
+) -> Patch:
+    """Parse patch text into a :class:`Patch` (strategic-merge or JSON 6902)."""
+    try:
+        docs = load_documents(text, file)
+    except KcompileError as e:
+        if inline and e.line is not None and line is not None:
+            e.line = line + e.line  # inline text starts on the line after 'patch: |'
+        raise
+    if inline:
+        for d in docs:
+            d.line = (line or 0) + d.line
+    if not docs:
+        raise KcompileError("empty patch", file, line)
+    options = options or {}
+    patch = Patch(
+        file=file,
+        line=line if inline else docs[0].line,
+        target=Target(target, file, line) if target else None,
+        allow_name_change=bool(options.get("allowNameChange")),
+        allow_kind_change=bool(options.get("allowKindChange")),
+        source="inline patch" if inline else file,
+    )
+    first = docs[0].data
+    if isinstance(first, list) or force_json6902:
+        if not isinstance(first, list):
+            raise KcompileError("a JSON 6902 patch must be a list of operations", file, patch.line)
+        for op in first:
+            if not isinstance(op, dict) or "op" not in op or "path" not in op:
+                raise KcompileError("each JSON 6902 operation needs 'op' and 'path'", file, patch.line)
+        patch.ops = first
+        return patch
+    for d in docs:
+        if not isinstance(d.data, dict):
+            raise KcompileError("a strategic-merge patch must be a YAML map", file, d.line)
+    patch.smp = docs
+    return patch
+
+
+def _patch_id(doc: dict[str, Any]) -> ResId:
+    group, version = split_api_version(str(doc.get("apiVersion") or ""))
+    md = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    return ResId(group, version, str(doc.get("kind") or ""), str(md.get("namespace") or ""), str(md.get("name") or ""))
+
+
+def _matches_any_id(r: Resource, pid: ResId) -> bool:
+    """Kustomize's GetMatchingResourcesByAnyId(patchId.Equals)."""
+    group, version = split_api_version(r.api_version)
+    if (group, version) != (pid.group, pid.version):
+        return False
+    pns = pid.namespace or "default"
+    from ..model import CLUSTER_SCOPED_NS
+
+    cur_ns = r.effective_namespace()
+    if r.kind == pid.kind and r.name == pid.name and (cur_ns == pns or (cur_ns == CLUSTER_SCOPED_NS and not pid.namespace)):
+        return True
+    for kind, ns, name in r.previous:
+        if kind == pid.kind and name == pid.name and (ns == pns or (ns == CLUSTER_SCOPED_NS and not pid.namespace)):
+            return True
+    return False
+
+
+SmpFunc = Callable[[dict, dict, Any, str, int | None], dict | None]
+
+
+def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger") -> list[Resource]:
+    """Apply one patch; returns the resource list (objects a patch deleted removed)."""
+    if patch.ops is not None:
+        return _apply_json6902(resources, patch)
+    assert patch.smp is not None
+    if patch.target is not None:
+        if len(patch.smp) > 1:
+            raise KcompileError(
+                "a patches entry with a target may hold only one strategic-merge document", patch.file, patch.line
+            )
+        selected = [r for r in resources if patch.target.matches(r)]
+        if not selected:
+            raise KcompileError(f"patch target matches no object ({patch.target.describe()})", patch.file, patch.line)
+        for r in selected:
+            _apply_smp(r, patch.smp[0], patch, merge)
+    else:
+        for doc in patch.smp:
+            pid = _patch_id(doc.data)
+            found = [r for r in resources if r.body and _matches_any_id(r, pid)]
+            if not found:
+                raise KcompileError(
+                    f"no object matches strategic-merge patch for {pid.kind}/{pid.name}"
+                    + (f" in namespace {pid.namespace}" if pid.namespace else ""),
+                    patch.file, doc.line,
+                )
+            if len(found) > 1:
+                ids = ", ".join(str(r.id()) for r in found)
+                raise KcompileError(f"strategic-merge patch matches several objects: {ids}", patch.file, doc.line)
+            _apply_smp(found[0], doc, patch, merge)
+    return [r for r in resources if r.body]
+
+
+def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger") -> None:
+    name, ns, kind = r.name, r.namespace, r.kind
+    if patch.allow_name_change or patch.allow_kind_change:
+        r.store_previous()
+    body = deep_copy(doc.data)
+    result = merge(r, body, patch.file, doc.line)
+    r.patched_by.append((patch.file, doc.line))
+    if result is None:
+        r.body = {}
+        return
+    r.body = result
+    md = r.metadata
+    if not patch.allow_kind_change:
+        r.body["kind"] = kind
+    if not patch.allow_name_change:
+        md["name"] = name
+    if ns:
+        md["namespace"] = ns
+    else:
+        md.pop("namespace", None)
+
+
+def _apply_json6902(resources: list[Resource], patch: Patch) -> list[Resource]:
+    from ..patch.json6902 import apply_json6902
+
+    if patch.target is None:
+        raise KcompileError("a JSON 6902 patch needs a 'target'", patch.file, patch.line)
+    selected = [r for r in resources if patch.target.matches(r)]
+    if not selected:
+        raise KcompileError(f"patch target matches no object ({patch.target.describe()})", patch.file, patch.line)
+    for r in selected:
+        r.store_previous()
+        r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line)
+        r.patched_by.append((patch.file, patch.line))
+    return resources
+
+
+class StrategicMerger:
+    """Applies strategic-merge patches with merge keys from the Kubernetes schemas
+    (loaded once, lazily, on the first patch)."""
+
+    def __init__(self, kube_version: str | None = None) -> None:
+        self.kube_version = kube_version
+        self._schemas: Any = None
+        self.pending_openapi: list[tuple[dict, str]] = []
+        self.pending_crds: list[tuple[dict, str]] = []
+
+    @property
+    def schemas(self) -> Any:
+        if self._schemas is None:
+            from ..schema import SchemaSet
+
+            self._schemas = SchemaSet.load(self.kube_version)
+            for doc, f in self.pending_openapi:
+                self._schemas.add_openapi(doc, f)
+            for doc, f in self.pending_crds:
+                self._schemas.add_crd(doc, f)
+        return self._schemas
+
+    def add_openapi(self, doc: dict, file: str) -> None:
+        if self._schemas is not None:
+            self._schemas.add_openapi(doc, file)
+        else:
+            self.pending_openapi.append((doc, file))
+
+    def add_crd(self, doc: dict, file: str) -> None:
+        if self._schemas is not None:
+            self._schemas.add_crd(doc, file)
+        else:
+            self.pending_crds.append((doc, file))
+
+    def __call__(self, r: Resource, patch: dict, file: str, line: int | None) -> dict | None:
+        from ..patch.strategic import strategic_merge
+
+        schema = self.schemas.type_for(r.api_version, r.kind)
+        return strategic_merge(deep_copy(r.body), patch, schema, file=file, line=line)

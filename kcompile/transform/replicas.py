@@ -1,0 +1,38 @@
+"""replicas: set spec.replicas of named workloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import fieldspecs
+from ..errors import KcompileError
+from ..fieldpath import apply_specs
+from ..model import Resource, split_api_version
+
+
+def apply_replicas(resources: list[Resource], replicas: Any, *, file: str | None = None) -> None:
+    for entry in replicas or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise KcompileError("each replicas entry needs a 'name' and a 'count'", file)
+        count = entry.get("count")
+        if isinstance(count, str) and count.lstrip("-").isdigit():
+            count = int(count)
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise KcompileError(f"replicas count for {entry['name']!r} must be an integer", file)
+        count = int(count)
+        name = entry["name"]
+
+        def setter(parent: dict[str, Any], key: str) -> None:
+            parent[key] = count
+
+        for r in resources:
+            if not r.body or not any(n == name for n in _names(r)):
+                continue
+            group, version = split_api_version(r.api_version)
+            apply_specs(r.body, group, version, r.kind, fieldspecs.REPLICAS, setter)
+
+
+def _names(r: Resource):
+    yield r.name
+    for _, _, n in r.previous:
+        yield n
