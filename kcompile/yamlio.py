@@ -173,21 +173,25 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return mapping
 
     def flatten_mapping(self, node):  # type: ignore[override]
-        # PyYAML lets explicit keys override merged ones; go-yaml does the same. The
-        # duplicate check must not fire on keys that came from a merge, so drop merged
-        # keys that the mapping itself sets.
+        # Explicit keys override merged ones (as in go-yaml). The duplicate check must
+        # only fire on keys the mapping itself repeats, so merged keys that the mapping
+        # sets, or that several merged maps share, are dropped here.
+        own = [(k, v) for k, v in node.value if not (isinstance(k, yaml.ScalarNode) and k.tag == _Tags.MERGE)]
+        if len(own) == len(node.value):
+            return
         super().flatten_mapping(node)
-        own: set[str] = set()
-        kept = []
-        for k, v in reversed(node.value):
+        merged = node.value[: len(node.value) - len(own)]
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        kept: list = []
+        seen: set = set()
+        for k, v in reversed(merged):
             text = k.value if isinstance(k, yaml.ScalarNode) else None
-            if text is not None and text in own:
+            if text in own_keys or text in seen:
                 continue
-            if text is not None:
-                own.add(text)
+            seen.add(text)
             kept.append((k, v))
         kept.reverse()
-        node.value = kept
+        node.value = kept + own
 
     def construct_str_like(self, node):
         return str(node.value)
