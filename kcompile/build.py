@@ -98,10 +98,11 @@ class _Build:
         own_cv = ov.get("chartValues", {})
         below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
 
+        ids = {r.id() for r in resources if r.body}
         for key in ("resources", "bases"):
             for i, entry in enumerate(ov.get(key, [])):
                 where = (ov.path, ov.line_of(key, i))
-                self._add_all(resources, self._load_entry(ov, entry, where, below_values), where)
+                self._add_all(resources, self._load_entry(ov, entry, where, below_values), where, ids)
 
         self._load_schemas(ov)
         self._render_charts(ov, resources, chart_values)
@@ -138,8 +139,12 @@ class _Build:
         self.files.check_file(path, ov.dir, where)
         return self.load_resource_file(path, where)
 
-    def _add_all(self, resources: list[Resource], new: list[Resource], where: tuple) -> None:
-        ids = {r.id() for r in resources if r.body}
+    def _add_all(self, resources: list[Resource], new: list[Resource], where: tuple,
+                 ids: set | None = None) -> None:
+        """Append ``new``; an id defined twice is an error. ``ids`` (the ids already in
+        ``resources``) is kept up to date by the caller to avoid a quadratic rescan."""
+        if ids is None:
+            ids = {r.id() for r in resources if r.body}
         for r in new:
             rid = r.id()
             if rid in ids:

@@ -39,17 +39,23 @@ def walk(node: Any, path: tuple[str, ...], setter: Setter, create: bool = False)
         path = path[1:]
 
 
-def apply_specs(
-    body: dict[str, Any],
-    group: str,
-    version: str,
-    kind: str,
-    specs: list[FieldSpec] | tuple[FieldSpec, ...],
-    setter: Setter,
-) -> None:
-    """Apply ``setter`` at every field spec that selects this object's kind."""
-    for spec in specs:
-        if spec.selects(group, version, kind):
+class SpecIndex:
+    """A field-spec table with the specs selecting each kind memoized."""
+
+    def __init__(self, specs: list[FieldSpec] | tuple[FieldSpec, ...]) -> None:
+        self.specs = tuple(specs)
+        self._by_kind: dict[tuple[str, str, str], tuple[FieldSpec, ...]] = {}
+
+    def for_kind(self, group: str, version: str, kind: str) -> tuple[FieldSpec, ...]:
+        key = (group, version, kind)
+        got = self._by_kind.get(key)
+        if got is None:
+            got = self._by_kind[key] = tuple(s for s in self.specs if s.selects(group, version, kind))
+        return got
+
+    def apply(self, body: dict[str, Any], group: str, version: str, kind: str, setter: Setter) -> None:
+        """Call ``setter`` at every spec of this table that selects the object's kind."""
+        for spec in self.for_kind(group, version, kind):
             walk(body, spec.path, setter, spec.create)
 
 

@@ -456,8 +456,16 @@ def format_float(value: float) -> str:
     return repr(value)
 
 
+_KEY_CACHE: dict[str, str] = {}
+
+
 def _key(k: str) -> str:
-    return k if _plain_ok(k) else _double_quoted(k)
+    got = _KEY_CACHE.get(k)
+    if got is None:
+        got = k if _plain_ok(k) else _double_quoted(k)
+        if len(_KEY_CACHE) < 10000:
+            _KEY_CACHE[k] = got
+    return got
 
 
 def _literal_ok(s: str) -> bool:

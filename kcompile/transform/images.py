@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import apply_specs
+from ..fieldpath import SpecIndex
 from ..model import Resource, split_api_version
 from ..yamlio import as_text
 
@@ -100,8 +100,8 @@ def apply_images(resources: list[Resource], images: Any, *, file: str | None = N
             if r.kind != "CustomResourceDefinition":
                 _visit_containers(r.body, setter)
             group, version = split_api_version(r.api_version)
-            apply_specs(r.body, group, version, r.kind, _EXISTING_ONLY, setter)
+            _EXISTING_ONLY.apply(r.body, group, version, r.kind, setter)
 
 
 # The images field specs, applied only where an image is already set.
-_EXISTING_ONLY = [s._replace(create=False) for s in fieldspecs.IMAGES]
+_EXISTING_ONLY = SpecIndex([s._replace(create=False) for s in fieldspecs.IMAGES])

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import apply_specs
+from ..fieldpath import SpecIndex
 from ..fieldspecs import FieldSpec
 from ..model import Resource, split_api_version
 from ..yamlio import as_text
@@ -33,11 +33,12 @@ def add_pairs(resources: list[Resource], pairs: dict[str, str], specs: list[Fiel
             target = parent[key] = {}
         target.update(pairs)
 
+    index = SpecIndex(specs)
     for r in resources:
         if not r.body:
             continue
         group, version = split_api_version(r.api_version)
-        apply_specs(r.body, group, version, r.kind, specs, setter)
+        index.apply(r.body, group, version, r.kind, setter)
 
 
 def label_specs(entry: dict[str, Any]) -> list[FieldSpec]:

@@ -119,18 +119,29 @@ def fix_name_references(resources: list[Resource]) -> None:
         group, version = split_api_version(r.api_version)
         org_kind = r.previous[0][0] if r.previous else r.kind
         referrer: _Referrer | None = None
-        for target in fieldspecs.NAME_REFERENCES:
-            for spec in target.referrers:
-                if not spec.selects(group, version, org_kind):
-                    continue
-                if referrer is None:
-                    referrer = _Referrer(r)
-                role_ref = None
-                if spec.path[-2:] == ("roleRef", "name"):
-                    rr = r.body.get("roleRef")
-                    if isinstance(rr, dict) and "apiGroup" in rr and "kind" in rr:
-                        role_ref = (str(rr["apiGroup"]), str(rr["kind"]))
-                walk(r.body, spec.path, _setter(index, referrer, target, role_ref))
+        for target, spec in _referring_specs(group, version, org_kind):
+            if referrer is None:
+                referrer = _Referrer(r)
+            role_ref = None
+            if spec.path[-2:] == ("roleRef", "name"):
+                rr = r.body.get("roleRef")
+                if isinstance(rr, dict) and "apiGroup" in rr and "kind" in rr:
+                    role_ref = (str(rr["apiGroup"]), str(rr["kind"]))
+            walk(r.body, spec.path, _setter(index, referrer, target, role_ref))
+
+
+_BY_KIND: dict[tuple[str, str, str], list] = {}
+
+
+def _referring_specs(group: str, version: str, kind: str) -> list:
+    """(target, spec) pairs whose referrer spec selects this kind (memoized)."""
+    key = (group, version, kind)
+    got = _BY_KIND.get(key)
+    if got is None:
+        got = _BY_KIND[key] = [
+            (t, s) for t in fieldspecs.NAME_REFERENCES for s in t.referrers if s.selects(group, version, kind)
+        ]
+    return got
 
 
 def _setter(index: _Index, referrer: _Referrer, target: fieldspecs.NameRef, role_ref):

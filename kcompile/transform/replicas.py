@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import apply_specs
+from ..fieldpath import SpecIndex
 from ..model import Resource, split_api_version
 
 
@@ -25,14 +25,24 @@ def apply_replicas(resources: list[Resource], replicas: Any, *, file: str | None
         def setter(parent: dict[str, Any], key: str) -> None:
             parent[key] = count
 
+        found = False
         for r in resources:
             if not r.body or not any(n == name for n in _names(r)):
                 continue
             group, version = split_api_version(r.api_version)
-            apply_specs(r.body, group, version, r.kind, fieldspecs.REPLICAS, setter)
+            if _REPLICAS.for_kind(group, version, r.kind):
+                found = True
+                _REPLICAS.apply(r.body, group, version, r.kind, setter)
+        if not found:
+            raise KcompileError(
+                f"replicas: no Deployment, ReplicaSet, ReplicationController or StatefulSet named {name!r}", file
+            )
 
 
 def _names(r: Resource):
     yield r.name
     for _, _, n in r.previous:
         yield n
+
+
+_REPLICAS = SpecIndex(fieldspecs.REPLICAS)
