@@ -12,7 +12,6 @@ separate steps (``validate/``, ``emit.py``).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -25,24 +24,37 @@ from .yamlio import as_text, load_documents
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
 
 
-@dataclass
 class BuildOptions:
-    load_restrictor: str = "rootOnly"
-    kube_version: str | None = None
-    set_values: Sequence[str] = ()  # --set RELEASE.key=value
-    env: Mapping[str, str] | None = None  # for secretGenerator envVars (default: os.environ)
-    repo_root: Path | None = None
+    """How to build: load restrictor, Kubernetes version, chart value overrides, and the
+    environment secretGenerator ``envVars`` read (default: ``os.environ``)."""
+
+    def __init__(
+        self,
+        load_restrictor: str = "rootOnly",
+        kube_version: str | None = None,
+        set_values: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        repo_root: Path | None = None,
+    ) -> None:
+        self.load_restrictor = load_restrictor
+        self.kube_version = kube_version
+        self.set_values = set_values
+        self.env = env
+        self.repo_root = repo_root
 
 
-@dataclass
 class BuildResult:
-    resources: list[Resource]
-    overlay: Path
-    root: Path
-    overlay_file: Path
-    schemas: Any = None  # the StrategicMerger's schema set, if one was loaded
-    crds: list[tuple[dict, str]] = field(default_factory=list)
-    openapi: list[tuple[dict, str]] = field(default_factory=list)
+    """A build's final objects (ordered) and where they came from."""
+
+    def __init__(self, resources: list[Resource], overlay: Path, root: Path, overlay_file: Path,
+                 schemas: Any = None, crds: list | None = None, openapi: list | None = None) -> None:
+        self.resources = resources
+        self.overlay = overlay
+        self.root = root
+        self.overlay_file = overlay_file
+        self.schemas = schemas  # the strategic merger's schema set, if one was loaded
+        self.crds: list[tuple[dict, str]] = crds or []
+        self.openapi: list[tuple[dict, str]] = openapi or []
 
 
 class _Build:

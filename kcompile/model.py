@@ -9,7 +9,6 @@ and whether a generator made it. Stages never re-parse text another stage produc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
 
@@ -44,49 +43,89 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return (group, version) if sep else ("", api_version)
 
 
-@dataclass(slots=True)
-class Origin:
+class _Record:
+    """Small value classes without the import cost of dataclasses (start-up time)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Origin(_Record):
     """Where an object's text came from: a file and the line its document starts on.
 
     ``doc`` is the index of the document in a multi-document file. ``template`` is set
     for objects rendered from a chart template (then ``file`` is the template).
     """
 
-    file: str
-    line: int = 1
-    doc: int = 0
-    template: bool = False
+    __slots__ = ("file", "line", "doc", "template")
+
+    def __init__(self, file: str, line: int = 1, doc: int = 0, template: bool = False) -> None:
+        self.file = file
+        self.line = line
+        self.doc = doc
+        self.template = template
 
 
-@dataclass(slots=True)
-class GeneratorInfo:
+class GeneratorInfo(_Record):
     """How a generator made a ConfigMap/Secret (drives hashing and merging)."""
 
-    kind: str  # ConfigMap | Secret
-    behavior: str = "create"  # create | merge | replace
-    hash_suffix: bool = True  # generatorOptions.disableNameSuffixHash inverted
-    file: str | None = None  # the overlay file that declared it
-    line: int | None = None
+    __slots__ = ("kind", "behavior", "hash_suffix", "file", "line")
+
+    def __init__(
+        self,
+        kind: str,
+        behavior: str = "create",  # create | merge | replace
+        hash_suffix: bool = True,  # generatorOptions.disableNameSuffixHash inverted
+        file: str | None = None,  # the overlay file that declared it
+        line: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.behavior = behavior
+        self.hash_suffix = hash_suffix
+        self.file = file
+        self.line = line
 
 
-@dataclass(slots=True)
-class Resource:
+class Resource(_Record):
     """One Kubernetes object flowing through the build.
 
-    ``previous`` lists the ``(namespace, name)`` pairs the object had before each
+    ``previous`` lists the ``(kind, namespace, name)`` ids the object had before each
     rename (oldest first), like Kustomize's ``config.kubernetes.io/previousNames``
     build annotations; name references and patch targets match any of them.
     ``patched_by`` records ``(file, line)`` of each patch applied, newest last, so
-    that findings can point at the patch that last touched a field.
+    that findings can point at the patch that last touched a field. ``prefixes`` and
+    ``suffixes`` are the namePrefix/nameSuffix values applied, in order.
     """
 
-    body: dict[str, Any]
-    origin: Origin | None = None
-    previous: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, namespace, name)
-    generator: GeneratorInfo | None = None
-    patched_by: list[tuple[str, int | None]] = field(default_factory=list)
-    prefixes: list[str] = field(default_factory=list)  # namePrefix values applied, in order
-    suffixes: list[str] = field(default_factory=list)
+    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes")
+
+    def __init__(
+        self,
+        body: dict[str, Any],
+        origin: Origin | None = None,
+        previous: list[tuple[str, str, str]] | None = None,
+        generator: GeneratorInfo | None = None,
+        patched_by: list[tuple[str, int | None]] | None = None,
+        prefixes: list[str] | None = None,
+        suffixes: list[str] | None = None,
+    ) -> None:
+        self.body = body
+        self.origin = origin
+        self.previous = previous if previous is not None else []
+        self.generator = generator
+        self.patched_by = patched_by if patched_by is not None else []
+        self.prefixes = prefixes if prefixes is not None else []
+        self.suffixes = suffixes if suffixes is not None else []
 
     # -- identity -------------------------------------------------------------------
     @property

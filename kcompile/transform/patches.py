@@ -9,7 +9,6 @@ nothing is an error (Kustomize ignores a target that matches nothing; see docs/c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import KcompileError
@@ -18,16 +17,21 @@ from ..selectors import Target
 from ..yamlio import Document, load_documents
 
 
-@dataclass
 class Patch:
-    file: str  # where the patch text is (patch file, or the overlay for inline patches)
-    line: int | None
-    smp: list[Document] | None = None
-    ops: list[dict[str, Any]] | None = None
-    target: Target | None = None
-    allow_name_change: bool = False
-    allow_kind_change: bool = False
-    source: str = ""  # for messages: 'patch.yaml' or 'inline patch'
+    """A parsed patch: strategic-merge documents or JSON 6902 operations, where it was
+    declared, its target selector and options."""
+
+    def __init__(self, file: str, line: int | None, smp: list[Document] | None = None,
+                 ops: list[dict[str, Any]] | None = None, target: Target | None = None,
+                 allow_name_change: bool = False, allow_kind_change: bool = False, source: str = "") -> None:
+        self.file = file  # the patch file, or the overlay for inline patches
+        self.line = line
+        self.smp = smp
+        self.ops = ops
+        self.target = target
+        self.allow_name_change = allow_name_change
+        self.allow_kind_change = allow_kind_change
+        self.source = source
 
 
 def parse_patch(
