@@ -35,7 +35,9 @@ class BuildOptions:
         set_values: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         repo_root: Path | None = None,
+        use_cache: bool = True,
     ) -> None:
+        self.use_cache = use_cache  # parsed-file cache in .kcompile/cache
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
         self.set_values = set_values
@@ -64,7 +66,10 @@ class _Build:
         from .transform.patches import StrategicMerger
 
         self.options = options
+        from .cache import ParseCache, default_cache_dir
+
         self.files = Files(repo_root, options.load_restrictor)
+        self.cache = ParseCache(default_cache_dir(repo_root) if options.use_cache else None)
         self.merger = StrategicMerger(options.kube_version)
         self.env = options.env if options.env is not None else os.environ
         self.chain: list[Path] = []
@@ -78,12 +83,13 @@ class _Build:
             raise KcompileError(
                 f"no kcompile.yaml, kustomization.yaml, kustomization.yml or Kustomization in {directory}", *where
             )
-        return OverlayFile(path, self.files.read_text(path, (path, None)))
+        text = self.files.read_text(path, (path, None))
+        return OverlayFile(path, text, self.cache.load_documents(text, str(path), keep_text=True))
 
     def load_resource_file(self, path: Path, where: tuple) -> list[Resource]:
         text = self.files.read_text(path, where)
         out = []
-        for doc in load_documents(text, str(path)):
+        for doc in self.cache.load_documents(text, str(path)):
             out.extend(_resources_from_doc(doc.data, str(path), doc.line, doc.index))
         return out
 
@@ -113,7 +119,7 @@ class _Build:
         ids = {r.id() for r in resources if r.body}
         for key in ("resources", "bases"):
             for i, entry in enumerate(ov.get(key, [])):
-                where = (ov.path, ov.line_of(key, i))
+                where = ov.where(key, i)
                 self._add_all(resources, self._load_entry(ov, entry, where, below_values), where, ids)
 
         self._load_schemas(ov)
@@ -121,7 +127,7 @@ class _Build:
         self._run_generators(ov, resources)
 
         for i, entry in enumerate(ov.get("components", [])):
-            where = (ov.path, ov.line_of("components", i))
+            where = ov.where("components", i)
             path = self.files.resolve(ov.dir, entry, where)
             self.files.check_dir(path, where)
             if not path.is_dir():
@@ -166,7 +172,7 @@ class _Build:
 
     def _load_schemas(self, ov: OverlayFile) -> None:
         for i, entry in enumerate(ov.get("crds", [])):
-            where = (ov.path, ov.line_of("crds", i))
+            where = ov.where("crds", i)
             path = self.files.resolve(ov.dir, entry, where)
             self.files.check_file(path, ov.dir, where)
             for doc in load_documents(self.files.read_text(path, where), str(path)):
@@ -177,7 +183,7 @@ class _Build:
         if openapi:
             p = openapi.get("path")
             if p:
-                where = (ov.path, ov.line_of("openapi", "path"))
+                where = ov.where("openapi", "path")
                 path = self.files.resolve(ov.dir, p, where)
                 self.files.check_file(path, ov.dir, where)
                 doc = load_documents(self.files.read_text(path, where), str(path))
@@ -193,7 +199,7 @@ class _Build:
         from .charts.render import render_chart
 
         for i, entry in enumerate(charts):
-            where = (ov.path, ov.line_of("charts", i))
+            where = ov.where("charts", i)
             if not isinstance(entry, dict) or not entry.get("chart"):
                 raise KcompileError("each charts entry needs a 'chart' path", *where)
             chart_dir = self.files.resolve(ov.dir, entry["chart"], where)
@@ -207,7 +213,7 @@ class _Build:
                 release = str(load_chart_meta(chart_dir).get("name") or chart_dir.name)
             layers: list[tuple[str, dict]] = []
             for j, vf in enumerate(entry.get("valuesFiles") or []):
-                vwhere = (ov.path, ov.line_of("charts", i, "valuesFiles", j))
+                vwhere = ov.where("charts", i, "valuesFiles", j)
                 vpath = self.files.resolve(ov.dir, vf, vwhere)
                 self.files.check_file(vpath, ov.dir, vwhere)
                 docs = load_documents(self.files.read_text(vpath, vwhere), str(vpath))
@@ -237,13 +243,13 @@ class _Build:
 
         options = ov.get("generatorOptions")
         for kind, key, entry, i in entries:
-            where = (ov.path, ov.line_of(key, i))
+            where = ov.where(key, i)
             if not isinstance(entry, dict):
                 raise KcompileError(f"each {key} entry must be a map", *where)
             new = generate(
                 kind, entry, options, base_dir=ov.dir,
                 read_file=self._generator_reader(ov, where), env=self.env,
-                file=str(ov.path), line=where[1],
+                file=str(ov.path), line=ov.line_of(key, i),
             )
             behavior = str(entry.get("behavior") or "create")
             existing = [r for r in resources if r.body and _same_generated_id(r, new)]
@@ -277,11 +283,11 @@ class _Build:
 
         f = str(ov.path)
         for i, entry in enumerate(ov.get("patchesStrategicMerge", [])):
-            where = (ov.path, ov.line_of("patchesStrategicMerge", i))
+            where = ov.where("patchesStrategicMerge", i)
             patch = self._patch_from(ov, entry, None, where, inline_ok=True)
             resources = apply_patch(resources, patch, self.merger)
         for i, entry in enumerate(ov.get("patches", [])):
-            where = (ov.path, ov.line_of("patches", i))
+            where = ov.where("patches", i)
             if not isinstance(entry, dict):
                 raise KcompileError("each patches entry must be a map with 'path' or 'patch'", *where)
             patch = self._patch_from(ov, entry.get("path"), entry, where)
@@ -299,7 +305,7 @@ class _Build:
         if ov.get("commonAnnotations"):
             metadata.apply_annotations(resources, ov.get("commonAnnotations"), file=f)
         for i, entry in enumerate(ov.get("patchesJson6902", [])):
-            where = (ov.path, ov.line_of("patchesJson6902", i))
+            where = ov.where("patchesJson6902", i)
             if not isinstance(entry, dict) or not entry.get("target"):
                 raise KcompileError("each patchesJson6902 entry needs a 'target' and a 'path' or 'patch'", *where)
             patch = self._patch_from(ov, entry.get("path"), entry, where, force_json6902=True)
@@ -327,24 +333,21 @@ class _Build:
         if inline is None and inline_ok and isinstance(path, str) and "\n" in path:
             inline = path  # patchesStrategicMerge accepts inline YAML text too
         if inline is not None:
-            line = where[1]
-            if entry is not None:
-                idx = where  # the 'patch:' key line; the text starts on the next line
-                key_line = ov.line_of(*(_field_path(ov, entry) + ("patch",)))
-                line = key_line if key_line else idx[1]
+            # the 'patch:' key line; the text starts on the line after it
+            line = ov.line_of(*(_field_path(ov, entry) + ("patch",))) if entry is not None else where[1]()
             return parse_patch(str(inline), str(ov.path), line, inline=True, target=target,
                                options=options, force_json6902=force_json6902)
         file = self.files.resolve(ov.dir, path, where)
         self.files.check_file(file, ov.dir, where)
         text = self.files.read_text(file, where)
         return parse_patch(text, str(file), None, inline=False, target=target, options=options,
-                           force_json6902=force_json6902)
+                           force_json6902=force_json6902, docs=self.cache.load_documents(text, str(file)))
 
     def _replacements(self, ov: OverlayFile, resources: list[Resource]) -> None:
         from .transform.replacements import apply_replacements
 
         for i, entry in enumerate(ov.get("replacements", [])):
-            where = (ov.path, ov.line_of("replacements", i))
+            where = ov.where("replacements", i)
             if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
                 path = self.files.resolve(ov.dir, entry["path"], where)
                 self.files.check_file(path, ov.dir, where)
@@ -354,7 +357,7 @@ class _Build:
                     items.extend(d.data if isinstance(d.data, list) else [d.data])
                 apply_replacements(resources, items, file=str(path), line=docs[0].line if docs else None)
             else:
-                apply_replacements(resources, [entry], file=str(ov.path), line=where[1])
+                apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i))
 
 
 def _field_path(ov: OverlayFile, entry: dict) -> tuple:
@@ -436,4 +439,4 @@ def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
         r for r in resources
         if not str(r.annotations().get(LOCAL_CONFIG_ANNOTATION, "")).lower() == "true"
     ]
-    return sort_resources(resources, top.get("sortOptions"), file=str(top.path), line=top.line_of("sortOptions"))
+    return sort_resources(resources, top.get("sortOptions"), file=str(top.path), line=lambda: top.line_of("sortOptions"))

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -43,6 +41,8 @@ def object_filename(obj: dict[str, Any], fmt: str = "yaml") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -62,6 +62,9 @@ def write_directory(directory: Path, files: Iterable[tuple[str, str]]) -> None:
 
     The new tree is written beside the old one and swapped in with renames.
     """
+    import shutil
+    import tempfile
+
     directory = directory.resolve()
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new.", dir=directory.parent))

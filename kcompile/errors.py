@@ -27,15 +27,27 @@ class KcompileError(Exception):
         super().__init__(message)
         self.message = message
         self.file = os.fspath(file) if file is not None else None
-        self.line = line
+        self._line = line
         self.path = path
+
+    @property
+    def line(self) -> int | None:
+        """1-based line; computed on first use when given as a callable (finding a line
+        can mean re-parsing a file, which only an error should pay for)."""
+        if callable(self._line):
+            self._line = self._line()
+        return self._line
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
 
     def located(self, file: str | os.PathLike[str] | None, line: int | None = None) -> "KcompileError":
         """Fill in a location if the error does not have one yet; return self."""
         if self.file is None and file is not None:
             self.file = os.fspath(file)
-            if self.line is None:
-                self.line = line
+            if self._line is None:
+                self._line = line
         return self
 
     def location(self, cwd: str | None = None) -> str:

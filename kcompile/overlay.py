@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import KcompileError
-from .yamlio import load_one
+from .yamlio import load_documents
 
 OVERLAY_FILES = ("kcompile.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -54,11 +54,15 @@ def find_overlay_file(directory: Path) -> Path | None:
 class OverlayFile:
     """A parsed overlay file. Numbers keep their written text (``newTag: 1.10``)."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, docs: list | None = None) -> None:
         self.path = path
         self.dir = path.parent
         self.text = text
-        data = load_one(text, str(path), keep_text=True)
+        if docs is None:
+            docs = load_documents(text, str(path), keep_text=True)
+        if len(docs) > 1:
+            raise KcompileError("an overlay file holds one YAML document, found several", path, docs[1].line)
+        data = docs[0].data if docs else None
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -83,6 +87,10 @@ class OverlayFile:
                 return line
             path = path[:-1]
         return None
+
+    def where(self, *path: Any) -> tuple[Path, Any]:
+        """``(file, line)`` of a field for error messages; the line is found lazily."""
+        return (self.path, lambda: self.line_of(*path))
 
     def error(self, message: str, *path: Any) -> KcompileError:
         return KcompileError(message, self.path, self.line_of(*path) if path else None)

@@ -12,6 +12,8 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                         "inside the repository; none: no restriction")
     p.add_argument("--kube-version", metavar="VERSION",
                    help="Kubernetes version whose schemas to use (default: the newest installed)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the parsed-file cache in .kcompile/cache")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
 
@@ -23,6 +25,7 @@ def build_options(args: argparse.Namespace):
         load_restrictor=args.load_restrictor,
         kube_version=args.kube_version,
         set_values=tuple(args.set_values),
+        use_cache=not args.no_cache,
     )
 
 

@@ -43,10 +43,13 @@ def parse_patch(
     target: dict[str, Any] | None = None,
     options: dict[str, Any] | None = None,
     force_json6902: bool = False,
+    docs: list[Document] | None = None,
 ) -> Patch:
-    """Parse patch text into a :class:`Patch` (strategic-merge or JSON 6902)."""
+    """Parse patch text into a :class:`Patch` (strategic-merge or JSON 6902).
+    ``docs``, if given, are the already parsed documents of ``text``."""
     try:
-        docs = load_documents(text, file)
+        if docs is None:
+            docs = load_documents(text, file)
     except KcompileError as e:
         if inline and e.line is not None and line is not None:
             e.line = line + e.line  # inline text starts on the line after 'patch: |'
