@@ -88,6 +88,46 @@ def write_directory(directory: Path, files: Iterable[tuple[str, str]]) -> None:
         raise
 
 
+def per_object_files(objects: list[dict[str, Any]], fmt: str = "yaml") -> list[tuple[str, str]]:
+    """One ``(relative path, text)`` per object, for ``-o DIR/``."""
+    names: dict[str, int] = {}
+    files = []
+    for o in objects:
+        rel = object_filename(o, fmt)
+        if rel in names:  # same kind/name in one namespace, different groups
+            names[rel] += 1
+            stem, ext = rel.rsplit(".", 1)
+            rel = f"{stem}-{names[rel]}.{ext}"
+        else:
+            names[rel] = 1
+        files.append((rel, dump_json(o) if fmt == "json" else dump(o)))
+    return files
+
+
+def is_directory_target(output: str) -> bool:
+    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def directory_differences(directory: Path, files: list[tuple[str, str]]) -> list[str]:
+    """How ``directory`` differs from ``files``: changed, missing and stale paths."""
+    expected = dict(files)
+    found: dict[str, Path] = {}
+    if directory.is_dir():
+        for p in directory.rglob("*"):
+            if p.is_file():
+                found[p.relative_to(directory).as_posix()] = p
+    diffs = []
+    for rel, text in sorted(expected.items()):
+        p = found.get(rel)
+        if p is None:
+            diffs.append(f"missing: {directory / rel}")
+        elif p.read_text(encoding="utf-8") != text:
+            diffs.append(f"changed: {directory / rel}")
+    for rel in sorted(set(found) - set(expected)):
+        diffs.append(f"stale: {directory / rel}")
+    return diffs
+
+
 def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> None:
     """Write a build's objects to stdout (``output`` None or '-'), a file, or a directory
     (``output`` ending in '/' or naming an existing directory)."""
@@ -97,19 +137,7 @@ def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> No
         sys.stdout.flush()
         return
     assert output is not None
-    path = Path(output)
-    if output.endswith(("/", os.sep)) or path.is_dir():
-        names: dict[str, int] = {}
-        files = []
-        for o in objects:
-            rel = object_filename(o, fmt)
-            if rel in names:  # same kind/name in one namespace, different groups
-                names[rel] += 1
-                stem, ext = rel.rsplit(".", 1)
-                rel = f"{stem}-{names[rel]}.{ext}"
-            else:
-                names[rel] = 1
-            files.append((rel, dump_json(o) if fmt == "json" else dump(o)))
-        write_directory(path, files)
+    if is_directory_target(output):
+        write_directory(Path(output), per_object_files(objects, fmt))
         return
-    write_atomic(path, render(objects, fmt))
+    write_atomic(Path(output), render(objects, fmt))

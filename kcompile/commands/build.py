@@ -1,8 +1,14 @@
-"""`kcompile build OVERLAY`: print the final manifests (validated unless --no-validate)."""
+"""`kcompile build OVERLAY...`: print the final manifests (validated unless --no-validate).
+
+Several overlays build in parallel processes; with ``-o DIR/`` each overlay's objects go
+under ``DIR/<overlay path>/`` (the rendered-manifests pattern), and ``--check`` compares
+instead of writing (exit 1 when DIR is out of date: a CI gate).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_build_options(p: argparse.ArgumentParser) -> None:
@@ -30,12 +36,16 @@ def build_options(args: argparse.Namespace):
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("build", help="build an overlay into final manifests",
-                       description="Build an overlay into its final manifests.")
-    p.add_argument("overlay", metavar="OVERLAY", help="overlay directory")
+    p = sub.add_parser("build", help="build overlays into final manifests",
+                       description="Build overlays into their final manifests.")
+    p.add_argument("overlays", metavar="OVERLAY", nargs="+", help="overlay directory (several: built in parallel)")
     p.add_argument("-o", "--output", metavar="FILE|DIR/",
-                   help="write to FILE, or one file per object under DIR/ (stale files removed)")
+                   help="write to FILE, or one file per object under DIR/ (stale files removed); "
+                        "with several overlays, under DIR/<overlay>/")
     p.add_argument("--format", choices=["yaml", "json"], default="yaml", help="output format (default yaml)")
+    p.add_argument("--check", action="store_true",
+                   help="with -o DIR/: do not write; exit 1 if DIR differs from a fresh build")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="parallel builds (default: number of cores)")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
     add_build_options(p)
@@ -43,13 +53,80 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import KcompileError
+
+    if args.check and not args.output:
+        raise KcompileError("--check needs -o DIR/ (the directory to compare with)")
+    if len(args.overlays) == 1 and not args.check:
+        return _build_one(args)
+    return _build_many(args)
+
+
+def _build_one(args: argparse.Namespace) -> int:
     from ..build import build
     from ..emit import emit
 
-    result = build(args.overlay, build_options(args))
+    result = build(args.overlays[0], build_options(args))
     if not args.no_validate:
         from ._validation import validate_or_fail
 
         validate_or_fail(result, strict=args.strict, kube_version=args.kube_version)
     emit(result.resources, args.output, args.format)
+    return 0
+
+
+def overlay_dir_name(overlay: str) -> str:
+    """Where an overlay's files go under DIR/: its path relative to the repository."""
+    import os
+    from pathlib import Path
+
+    from ..files import find_repo_root
+
+    path = Path(overlay).resolve()
+    root = find_repo_root(path)
+    rel = os.path.relpath(path, root) if path != root else path.name
+    return Path(rel).as_posix()
+
+
+def _build_many(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..emit import directory_differences, is_directory_target, write_directory
+    from ..errors import KcompileError
+    from ..multi import ProgressBar, build_many
+
+    single = len(args.overlays) == 1
+    to_dir = bool(args.output) and is_directory_target(args.output)
+    if args.output and not to_dir:
+        raise KcompileError("several overlays need -o DIR/ (one directory per overlay), not a file")
+    outcomes = build_many(
+        args.overlays, build_options(args), fmt=args.format, validate=not args.no_validate,
+        strict=args.strict, per_object=to_dir, jobs=args.jobs, progress=ProgressBar(),
+    )
+    failed = [o for o in outcomes if not o.ok]
+    for o in outcomes:
+        if o.messages:
+            sys.stderr.write(o.messages)
+        if o.error:
+            print(o.error, file=sys.stderr)
+    if failed:
+        print(f"kcompile: {len(failed)} of {len(outcomes)} overlays failed; nothing was written", file=sys.stderr)
+        return 1
+    if not to_dir:
+        parts = [f"# overlay: {o.overlay}\n{o.text}" for o in outcomes]
+        sys.stdout.write("---\n".join(parts))
+        return 0
+    base = Path(args.output)
+    targets = [(base if single else base / overlay_dir_name(o.overlay), o) for o in outcomes]
+    if args.check:
+        diffs = [d for target, o in targets for d in directory_differences(target, o.files or [])]
+        for d in diffs:
+            print(d, file=sys.stderr)
+        if diffs:
+            print(f"kcompile: {args.output} is out of date ({len(diffs)} file(s)); run without --check",
+                  file=sys.stderr)
+            return 1
+        return 0
+    for target, o in targets:
+        write_directory(target, o.files or [])
     return 0

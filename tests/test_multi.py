@@ -1,0 +1,105 @@
+"""Several overlays in one command: parallel builds, DIR/<overlay>/ output, --check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kcompile.cli import main
+
+BASE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1.21"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"""
+
+
+@pytest.fixture()
+def repo(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base/app.yaml").write_text(BASE)
+    (tmp_path / "base/kustomization.yaml").write_text("resources: [app.yaml]\n")
+    for i in range(20):
+        d = tmp_path / "overlays" / f"env{i:02d}"
+        d.mkdir(parents=True)
+        (d / "kcompile.yaml").write_text(
+            f"resources: [../../base]\nnamespace: ns{i}\nnamePrefix: e{i}-\n"
+            f"images: [{{name: nginx, newTag: '1.{i}'}}]\n"
+        )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def overlays(repo: Path) -> list[str]:
+    return sorted(str(p.relative_to(repo)) for p in (repo / "overlays").iterdir())
+
+
+def test_parallel_build_gives_the_same_bytes_as_single_builds(repo, capsys):
+    singles = {}
+    for ov in overlays(repo):
+        assert main(["build", ov, "-o", f"single/{ov}/", "--no-validate"]) == 0
+        singles[ov] = {p.relative_to(repo / "single" / ov): p.read_bytes()
+                       for p in (repo / "single" / ov).rglob("*") if p.is_file()}
+    assert main(["build", *overlays(repo), "-o", "multi/", "-j", "2", "--no-validate"]) == 0
+    for ov, files in singles.items():
+        got = {p.relative_to(repo / "multi" / ov): p.read_bytes()
+               for p in (repo / "multi" / ov).rglob("*") if p.is_file()}
+        assert got == files
+        assert len(files) == 2
+
+
+def test_stdout_holds_every_overlay_in_argument_order(repo, capsys):
+    obs = overlays(repo)[:3]
+    assert main(["build", *obs, "--no-validate"]) == 0
+    out = capsys.readouterr().out
+    positions = [out.index(f"# overlay: {o}\n") for o in obs]
+    assert positions == sorted(positions)
+    assert out.count("kind: Deployment") == 3
+
+
+def test_one_failing_overlay_fails_the_command_and_writes_nothing(repo, capsys):
+    (repo / "overlays/env05/kcompile.yaml").write_text("resources: [../../missing]\n")
+    code = main(["build", *overlays(repo), "-o", "out/", "--no-validate"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "kcompile: error:" in err and "missing" in err
+    assert "1 of 20 overlays failed" in err
+    assert not (repo / "out").exists()
+
+
+def test_check_passes_on_fresh_render_and_fails_after_an_edit(repo, capsys):
+    obs = overlays(repo)[:4]
+    assert main(["build", *obs, "-o", "rendered/", "--no-validate"]) == 0
+    assert main(["build", *obs, "-o", "rendered/", "--check", "--no-validate"]) == 0
+    (repo / "overlays/env02/kcompile.yaml").write_text(
+        "resources: [../../base]\nnamespace: ns2\nnamePrefix: e2-\nimages: [{name: nginx, newTag: '9.9'}]\n"
+    )
+    capsys.readouterr()
+    assert main(["build", *obs, "-o", "rendered/", "--check", "--no-validate"]) == 1
+    err = capsys.readouterr().err
+    assert "changed:" in err and "env02" in err and "out of date" in err
+    # --check never writes
+    assert "9.9" not in (repo / "rendered/overlays/env02/ns2/deployment-e2-web.yaml").read_text()
+
+
+def test_check_reports_stale_files(repo, capsys):
+    ov = overlays(repo)[0]
+    assert main(["build", ov, "-o", "r/", "--no-validate"]) == 0
+    (repo / "r/ns0/extra.yaml").write_text("x: 1\n")
+    assert main(["build", ov, "-o", "r/", "--check", "--no-validate"]) == 1
+    assert "stale:" in capsys.readouterr().err
