@@ -1,0 +1,226 @@
+"""configMapGenerator / secretGenerator (Kustomize semantics) and kcompile's ``envVars``.
+
+Sources are read in Kustomize's order — env files, literals, files — then kcompile's
+``envVars`` (values from the process environment). Names get their content-hash suffix
+at the end of the build (``kcompile.hashing``), not here, because later transformers
+and merges change the content first.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..errors import KcompileError
+from ..model import GeneratorInfo, Origin, Resource
+from ..yamlio import as_text
+
+_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+_BOM = "\ufeff"
+
+
+def _check_key(key: str, name: str, file: str | None, line: int | None) -> None:
+    if not key or len(key) > 253 or not _KEY.fullmatch(key) or key in (".", ".."):
+        raise KcompileError(
+            f"{name}: invalid key {key!r}: keys must consist of alphanumerics, '-', '_' or '.'", file, line
+        )
+
+
+def _remove_quotes(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def parse_literal(source: Any, name: str, file: str | None, line: int | None) -> tuple[str, str]:
+    """``key=value`` (surrounding quotes removed from the value, as Kustomize does)."""
+    source = as_text(source)
+    key, sep, value = source.partition("=")
+    if not sep or not key:
+        raise KcompileError(f"{name}: invalid literal {source.split('=')[0]!r}...: expected key=value", file, line)
+    return key, _remove_quotes(value)
+
+
+def parse_file_source(source: Any, name: str, file: str | None, line: int | None) -> tuple[str, str]:
+    """``path`` (key: its base name) or ``key=path``."""
+    source = as_text(source)
+    n = source.count("=")
+    if n == 0:
+        return Path(source).name, source
+    if n == 1 and source.startswith("="):
+        raise KcompileError(f"{name}: missing key name for file {source[1:]!r}", file, line)
+    if n == 1 and source.endswith("="):
+        raise KcompileError(f"{name}: missing file path for key {source[:-1]!r}", file, line)
+    if n > 1:
+        raise KcompileError(f"{name}: file source {source!r}: key name or path contains '='", file, line)
+    key, _, path = source.partition("=")
+    return key, path
+
+
+def parse_env_file(text: str, path: str) -> list[tuple[str, str, int]]:
+    """``KEY=value`` lines (value taken literally, quotes kept, as Kustomize does);
+    blank lines and ``#`` comments skipped; a line without '=' sets an empty value."""
+    pairs = []
+    for i, raw in enumerate(text.splitlines(), 1):
+        line = raw.lstrip(_BOM) if i == 1 else raw
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition("=")
+        if not key:
+            raise KcompileError("env file line has no key before '='", path, i)
+        pairs.append((key, value, i))
+    return pairs
+
+
+def merge_options(local: dict[str, Any] | None, global_: dict[str, Any] | None) -> dict[str, Any]:
+    """Kustomize's MergeGlobalOptionsIntoLocal: local labels/annotations win; either
+    side's disableNameSuffixHash / immutable turns the option on."""
+    local = dict(local or {})
+    for key in ("labels", "annotations"):
+        merged = dict((global_ or {}).get(key) or {})
+        merged.update(local.get(key) or {})
+        if merged or key in local:
+            local[key] = merged
+    for key in ("disableNameSuffixHash", "immutable"):
+        if _truthy((global_ or {}).get(key)):
+            local[key] = True
+    return local
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or (isinstance(v, str) and v.lower() == "true")
+
+
+def generate(
+    kind: str,
+    args: dict[str, Any],
+    options: dict[str, Any] | None,
+    *,
+    base_dir: Path,
+    read_file: Callable[[str], bytes],
+    env: Mapping[str, str],
+    file: str | None = None,
+    line: int | None = None,
+) -> Resource:
+    """One ConfigMap or Secret from a generator entry (see module docstring)."""
+    name = args.get("name")
+    if not isinstance(name, str) or not name:
+        raise KcompileError(f"a {kind} generator needs a 'name'", file, line)
+    allowed = {"name", "namespace", "behavior", "literals", "files", "envs", "env", "options"}
+    if kind == "Secret":
+        allowed |= {"type", "envVars"}
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise KcompileError(f"{kind} generator {name!r}: unknown field {unknown[0]!r}", file, line)
+    behavior = as_text(args.get("behavior") or "create")
+    if behavior not in ("create", "merge", "replace"):
+        raise KcompileError(f"{kind} generator {name!r}: unknown behavior {behavior!r}", file, line)
+
+    pairs: list[tuple[str, str | bytes, str | None, int | None]] = []  # key, value, file, line
+    env_files = list(args.get("envs") or [])
+    if args.get("env"):
+        env_files.insert(0, args["env"])
+    for ef in env_files:
+        text = _decode(read_file(as_text(ef)), as_text(ef), name, file, line)
+        for k, v, i in parse_env_file(text, str(base_dir / as_text(ef))):
+            pairs.append((k, v, str(base_dir / as_text(ef)), i))
+    for lit in args.get("literals") or []:
+        k, v = parse_literal(lit, name, file, line)
+        pairs.append((k, v, file, line))
+    for src in args.get("files") or []:
+        k, p = parse_file_source(src, name, file, line)
+        pairs.append((k, read_file(p), file, line))
+    for var in args.get("envVars") or []:
+        var = as_text(var)
+        if var not in env:
+            raise KcompileError(
+                f"Secret generator {name!r}: environment variable {var} is not set", file, line
+            )
+        pairs.append((var, env[var], file, line))
+
+    data: dict[str, str] = {}
+    binary: dict[str, str] = {}
+    seen: set[str] = set()
+    for key, value, kfile, kline in pairs:
+        _check_key(key, f"{kind} {name!r}", kfile, kline)
+        if key in seen:
+            raise KcompileError(f"{kind} {name!r} repeats the key {key!r}", kfile, kline)
+        seen.add(key)
+        if kind == "Secret":
+            raw = value.encode("utf-8") if isinstance(value, str) else value
+            data[key] = base64.b64encode(raw).decode("ascii")
+        elif isinstance(value, bytes):
+            try:
+                data[key] = value.decode("utf-8")
+            except UnicodeDecodeError:
+                binary[key] = base64.b64encode(value).decode("ascii")
+        else:
+            data[key] = value
+
+    opts = merge_options(args.get("options"), options)
+    md: dict[str, Any] = {"name": name}
+    if args.get("namespace"):
+        md["namespace"] = as_text(args["namespace"])
+    if opts.get("labels"):
+        md["labels"] = {str(k): as_text(v) for k, v in opts["labels"].items()}
+    if opts.get("annotations"):
+        md["annotations"] = {str(k): as_text(v) for k, v in opts["annotations"].items()}
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": md}
+    if data:
+        body["data"] = data
+    if binary:
+        body["binaryData"] = binary
+    if kind == "Secret":
+        body["type"] = as_text(args.get("type") or "Opaque")
+    if _truthy(opts.get("immutable")):
+        body["immutable"] = True
+    return Resource(
+        body=body,
+        origin=Origin(file or "", line or 1),
+        generator=GeneratorInfo(kind, behavior, not _truthy(opts.get("disableNameSuffixHash")), file, line),
+    )
+
+
+def _decode(raw: bytes, path: str, name: str, file: str | None, line: int | None) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KcompileError(f"{name}: env file {path} is not UTF-8 text", file, line) from None
+
+
+def merge_generated(existing: Resource, generated: Resource) -> None:
+    """Apply a ``behavior: merge`` or ``replace`` generator onto the object it names.
+
+    The result keeps the existing object's name, namespace, place and rename history;
+    labels and annotations are merged (the generator's win); for ``merge`` the data maps
+    are merged too (the generator's keys win), for ``replace`` the generator's data
+    replaces the old. The hash-suffix setting is the generator's.
+    """
+    assert generated.generator is not None
+    old = existing.body
+    new = generated.body
+    old_md = old.get("metadata") if isinstance(old.get("metadata"), dict) else {}
+    md = new.setdefault("metadata", {})
+    for key in ("labels", "annotations"):
+        merged = dict(old_md.get(key) or {})
+        merged.update(md.get(key) or {})
+        if merged:
+            md[key] = merged
+    md["name"] = old_md.get("name", md.get("name"))
+    if old_md.get("namespace"):
+        md["namespace"] = old_md["namespace"]
+    else:
+        md.pop("namespace", None)
+    if generated.generator.behavior == "merge":
+        for field in ("data", "binaryData"):
+            merged = dict(old.get(field) or {})
+            merged.update(new.get(field) or {})
+            if merged:
+                new[field] = merged
+    existing.body = new
+    existing.generator = generated.generator
+    if existing.origin is None:
+        existing.origin = generated.origin
