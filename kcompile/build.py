@@ -279,19 +279,25 @@ class _Build:
     # -- transformers, in Kustomize's order ---------------------------------------------
     def _transform(self, ov: OverlayFile, resources: list[Resource]) -> list[Resource]:
         from .transform import metadata, namespace, prefixsuffix, replicas, images
-        from .transform.patches import apply_patch, parse_patch
+        from .transform.patches import NameIndex, apply_patch
 
         f = str(ov.path)
-        for i, entry in enumerate(ov.get("patchesStrategicMerge", [])):
-            where = ov.where("patchesStrategicMerge", i)
-            patch = self._patch_from(ov, entry, None, where, inline_ok=True)
-            resources = apply_patch(resources, patch, self.merger)
-        for i, entry in enumerate(ov.get("patches", [])):
-            where = ov.where("patches", i)
-            if not isinstance(entry, dict):
-                raise KcompileError("each patches entry must be a map with 'path' or 'patch'", *where)
-            patch = self._patch_from(ov, entry.get("path"), entry, where)
-            resources = apply_patch(resources, patch, self.merger)
+        index: NameIndex | None = None
+        smp_entries = [(None, e, i, "patchesStrategicMerge") for i, e in enumerate(ov.get("patchesStrategicMerge", []))]
+        smp_entries += [(e, None, i, "patches") for i, e in enumerate(ov.get("patches", []))]
+        for entry, legacy, i, key in smp_entries:
+            where = ov.where(key, i)
+            if entry is None:
+                patch = self._patch_from(ov, legacy, None, where, inline_ok=True)
+            else:
+                if not isinstance(entry, dict):
+                    raise KcompileError("each patches entry must be a map with 'path' or 'patch'", *where)
+                patch = self._patch_from(ov, entry.get("path"), entry, where)
+            if index is None:
+                index = NameIndex(resources)
+            resources = apply_patch(resources, patch, self.merger, index)
+            if patch.ops is not None or patch.allow_name_change or patch.allow_kind_change:
+                index = None  # ids may have changed
         ns = ov.get("namespace")
         if ns:
             namespace.set_namespace(resources, as_text(ns), file=f)

@@ -110,8 +110,27 @@ def _matches_any_id(r: Resource, pid: ResId) -> bool:
 SmpFunc = Callable[[dict, dict, Any, str, int | None], dict | None]
 
 
-def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger") -> list[Resource]:
-    """Apply one patch; returns the resource list (objects a patch deleted removed)."""
+class NameIndex:
+    """Objects by (kind, name) over current and previous ids, so that finding the
+    object a patch names is not a scan of every object (1000 patches x 3000 objects)."""
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self.by_name: dict[tuple[str, str], list[Resource]] = {}
+        for r in resources:
+            if not r.body:
+                continue
+            keys = {(r.kind, r.name)} | {(k, n) for k, _, n in r.previous}
+            for key in keys:
+                self.by_name.setdefault(key, []).append(r)
+
+    def candidates(self, kind: str, name: str) -> list[Resource]:
+        return self.by_name.get((kind, name), [])
+
+
+def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger",
+                index: NameIndex | None = None) -> list[Resource]:
+    """Apply one patch; returns the resource list (objects a patch deleted removed).
+    ``index`` (a :class:`NameIndex` of ``resources``) speeds up finding the target."""
     if patch.ops is not None:
         return _apply_json6902(resources, patch)
     assert patch.smp is not None
@@ -128,7 +147,8 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
     else:
         for doc in patch.smp:
             pid = _patch_id(doc.data)
-            found = [r for r in resources if r.body and _matches_any_id(r, pid)]
+            pool = index.candidates(pid.kind, pid.name) if index is not None else resources
+            found = [r for r in pool if r.body and _matches_any_id(r, pid)]
             if not found:
                 raise KcompileError(
                     f"no object matches strategic-merge patch for {pid.kind}/{pid.name}"
@@ -139,7 +159,9 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
                 ids = ", ".join(str(r.id()) for r in found)
                 raise KcompileError(f"strategic-merge patch matches several objects: {ids}", patch.file, doc.line)
             _apply_smp(found[0], doc, patch, merge)
-    return [r for r in resources if r.body]
+    if any(not r.body for r in resources):
+        return [r for r in resources if r.body]
+    return resources
 
 
 def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger") -> None:
