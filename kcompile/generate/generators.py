@@ -151,12 +151,12 @@ def generate(
         seen.add(key)
         if kind == "Secret":
             raw = value.encode("utf-8") if isinstance(value, str) else value
-            data[key] = base64.b64encode(raw).decode("ascii")
+            data[key] = encode_base64(raw)
         elif isinstance(value, bytes):
             try:
                 data[key] = value.decode("utf-8")
             except UnicodeDecodeError:
-                binary[key] = base64.b64encode(value).decode("ascii")
+                binary[key] = encode_base64(value)
         else:
             data[key] = value
 
@@ -182,6 +182,15 @@ def generate(
         origin=Origin(file or "", line or 1),
         generator=GeneratorInfo(kind, behavior, not _truthy(opts.get("disableNameSuffixHash")), file, line),
     )
+
+
+def encode_base64(raw: bytes) -> str:
+    """Base64 as Kustomize writes generated data: 70-character lines, each ended by a
+    newline once the text is longer than one line (so names hash the same)."""
+    enc = base64.b64encode(raw).decode("ascii")
+    if len(enc) // 70 + 1 <= 1:
+        return enc
+    return "".join(enc[i:i + 70] + "\n" for i in range(0, len(enc), 70))
 
 
 def _decode(raw: bytes, path: str, name: str, file: str | None, line: int | None) -> str:

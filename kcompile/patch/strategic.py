@@ -8,8 +8,10 @@ Semantics (SPEC §4, docs/strategic-merge.md):
   ``protocol`` counts as TCP, the API server's default), else on the patch merge key;
   key values compare as strings (``"9102"`` matches ``9102``). A merge list without keys
   is a set of primitives (finalizers). Other lists are atomic: the patch replaces them.
-- Order, as Kustomize: the patch's items first, in patch order (merged with their base
-  item), then the base items the patch does not name, in base order.
+- Order, as Kustomize: for lists with one merge key, the patch's items first, in patch
+  order (merged with their base item), then the base items the patch does not name, in
+  base order; for lists with several keys (ports), base items stay in place (merged
+  there) and the patch's new items come first.
 - Directives: ``$patch: replace|delete|merge`` on maps, list items and whole lists (an
   item ``{$patch: replace}`` replaces the list with the patch's other items; an item
   ``{$patch: delete}`` deletes the list); root ``$patch: delete`` deletes the object and
@@ -250,27 +252,35 @@ def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
             k = _item_key(b, keys, ctx, path, required=False)
             if k is not None and k not in index:
                 index[k] = i
+    # Kustomize's order: with one merge key, the patch's items come first in patch order
+    # (merged with their base item), then the other base items; with several keys
+    # (ports: port+protocol), base items keep their places (merged in place) and new
+    # items come first, in patch order.
+    in_place = len(keys) > 1
     front: list = []
-    used: set[int] = set()
+    merged_at: dict[int, Any] = {}
     for item in patch:
         if not isinstance(item, dict):
             raise ctx.error(f"expected list items to be maps with {', '.join(keys)}, found {_type_name(item)}", path)
         key = _item_key(item, keys, ctx, path, required=True)
         ipath = _item_path(path, keys, key)
         match = index.get(key)
-        directive = item.get("$patch")
-        if directive == "delete":
+        if item.get("$patch") == "delete":
             if match is not None:
-                used.add(match)
+                merged_at[match] = DELETE
             continue
         if match is not None:
-            used.add(match)
             merged = _merge_map(base[match], item, item_t, ctx, ipath)
+            if in_place:
+                merged_at[match] = merged
+                continue
+            merged_at[match] = DELETE  # moved to the front
         else:
             merged = _merge_map({}, item, item_t, ctx, ipath)
         if merged is not DELETE:
             front.append(merged)
-    return front + [b for i, b in enumerate(base) if i not in used]
+    rest = [merged_at.get(i, b) for i, b in enumerate(base)]
+    return front + [b for b in rest if b is not DELETE]
 
 
 def _merge_primitives(base: list, patch: list, ctx: _Ctx, path: str) -> list:

@@ -51,8 +51,9 @@ def label_specs(entry: dict[str, Any]) -> list[FieldSpec]:
         return extra + fieldspecs.COMMON_LABELS
     specs = list(extra)
     if _truthy(entry.get("includeTemplates")):
-        specs += fieldspecs.TEMPLATE_LABELS
-    if _truthy(entry.get("includeVolumeClaimTemplates")):
+        # Kustomize v5.8 labels StatefulSet volumeClaimTemplates with the templates too.
+        specs += fieldspecs.TEMPLATE_LABELS + fieldspecs.VOLUME_CLAIM_TEMPLATE_LABELS
+    elif _truthy(entry.get("includeVolumeClaimTemplates")):
         specs += fieldspecs.VOLUME_CLAIM_TEMPLATE_LABELS
     return specs + fieldspecs.METADATA_LABELS
 
