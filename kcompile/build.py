@@ -346,8 +346,10 @@ class _Build:
         file = self.files.resolve(ov.dir, path, where)
         self.files.check_file(file, ov.dir, where)
         text = self.files.read_text(file, where)
-        return parse_patch(text, str(file), None, inline=False, target=target, options=options,
-                           force_json6902=force_json6902, docs=self.cache.load_documents(text, str(file)))
+        patch = parse_patch(text, str(file), None, inline=False, target=target, options=options,
+                            force_json6902=force_json6902, docs=self.cache.load_documents(text, str(file)))
+        patch.declared = where
+        return patch
 
     def _replacements(self, ov: OverlayFile, resources: list[Resource]) -> None:
         from .transform.replacements import apply_replacements

@@ -32,6 +32,10 @@ class Patch:
         self.allow_name_change = allow_name_change
         self.allow_kind_change = allow_kind_change
         self.source = source
+        self.declared: tuple = (file, line)  # the overlay entry declaring the patch
+
+    def target_error(self, message: str) -> KcompileError:
+        return KcompileError(message, *self.declared)
 
 
 def parse_patch(
@@ -141,7 +145,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
             )
         selected = [r for r in resources if patch.target.matches(r)]
         if not selected:
-            raise KcompileError(f"patch target matches no object ({patch.target.describe()})", patch.file, patch.line)
+            raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
         for r in selected:
             _apply_smp(r, patch.smp[0], patch, merge)
     else:
@@ -190,10 +194,10 @@ def _apply_json6902(resources: list[Resource], patch: Patch) -> list[Resource]:
     from ..patch.json6902 import apply_json6902
 
     if patch.target is None:
-        raise KcompileError("a JSON 6902 patch needs a 'target'", patch.file, patch.line)
+        raise patch.target_error("a JSON 6902 patch needs a 'target'")
     selected = [r for r in resources if patch.target.matches(r)]
     if not selected:
-        raise KcompileError(f"patch target matches no object ({patch.target.describe()})", patch.file, patch.line)
+        raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
     for r in selected:
         r.store_previous()
         r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line)
