@@ -69,7 +69,8 @@ class _Build:
         from .cache import ParseCache, default_cache_dir
 
         self.files = Files(repo_root, options.load_restrictor)
-        self.cache = ParseCache(default_cache_dir(repo_root) if options.use_cache else None)
+        self.cache_dir = default_cache_dir(repo_root) if options.use_cache else None
+        self.cache = ParseCache(self.cache_dir)
         self.merger = StrategicMerger(options.kube_version)
         self.env = options.env if options.env is not None else os.environ
         self.chain: list[Path] = []
@@ -231,6 +232,7 @@ class _Build:
             rendered = render_chart(
                 chart_dir, release=release, namespace=as_text(ns) if ns else None,
                 layers=layers, set_values=list(self.options.set_values),
+                cache_dir=self.cache_dir,
             )
             self._add_all(resources, rendered, where)
 

@@ -1,0 +1,225 @@
+"""Filters and globals for chart templates, with Sprig's semantics where Helm authors
+expect them (``indent`` indents the first line too, ``default`` replaces empty values,
+``quote(None)`` is ``""``, ``required`` fails on undefined/None/"" but not on false/0).
+
+Nothing here reads the environment, the clock, randomness or the network: a render is a
+pure function of the chart, the values and the command line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from jinja2 import Undefined
+from jinja2.exceptions import TemplateRuntimeError
+
+from ..yamlio import dump
+
+
+class ChartFail(TemplateRuntimeError):
+    """Raised by ``fail()`` and ``required()``: the author's message, shown as is."""
+
+
+def _is_undefined(v: Any) -> bool:
+    return isinstance(v, Undefined)
+
+
+def _empty(v: Any) -> bool:
+    """Sprig's notion of empty: undefined, None, false, 0, "" and empty collections."""
+    if _is_undefined(v) or v is None:
+        return True
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, (int, float)):
+        return v == 0
+    if isinstance(v, (str, list, dict, tuple)):
+        return len(v) == 0
+    return False
+
+
+def to_yaml(value: Any) -> str:
+    """YAML of a value: keys sorted, no trailing newline, ambiguous strings quoted."""
+    if _is_undefined(value):
+        value = str(value)  # StrictUndefined raises here with the variable's name
+    return dump(value).rstrip("\n")
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON, not HTML-escaped. Valid YAML too: ``key: {{ x | to_json }}`` puts a
+    whole structure on one line, so indentation cannot go wrong."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+
+
+def to_pretty_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def b64encode(value: Any) -> str:
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(value: Any) -> str:
+    try:
+        return base64.b64decode(str(value), validate=True).decode("utf-8")
+    except Exception as e:  # binascii.Error, UnicodeDecodeError
+        raise ChartFail(f"b64decode: not valid base64 text: {e}") from None
+
+
+def sha256(value: Any) -> str:
+    return hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+
+
+def quote(value: Any) -> str:
+    if value is None or _is_undefined(value):
+        return '""'
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def squote(value: Any) -> str:
+    if value is None or _is_undefined(value):
+        return "''"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def indent(value: Any, width: int = 2) -> str:
+    """Sprig's indent: every line, the first included."""
+    pad = " " * int(width)
+    return pad + str(value).replace("\n", "\n" + pad)
+
+
+def nindent(value: Any, width: int = 2) -> str:
+    return "\n" + indent(value, width)
+
+
+def required(value: Any, message: str = "a required value is missing") -> Any:
+    if _is_undefined(value) or value is None or value == "":
+        raise ChartFail(message)
+    return value
+
+
+def default(value: Any, fallback: Any = "") -> Any:
+    """Sprig's default: the fallback when the value is empty (undefined, None, false,
+    0, "", empty list or map)."""
+    return fallback if _empty(value) else value
+
+
+def fail(message: str = "fail() called") -> None:
+    raise ChartFail(str(message))
+
+
+def trunc(value: Any, length: int) -> str:
+    s = str(value)
+    n = int(length)
+    return s[:n] if n >= 0 else s[n:]
+
+
+def trim_suffix(value: Any, suffix: str) -> str:
+    s = str(value)
+    return s[: -len(suffix)] if suffix and s.endswith(suffix) else s
+
+
+def trim_prefix(value: Any, prefix: str) -> str:
+    s = str(value)
+    return s[len(prefix):] if prefix and s.startswith(prefix) else s
+
+
+def dig(value: Any, *keys_and_default: Any) -> Any:
+    """``values | dig("a", "b", "fallback")``: nested lookup with a default (Sprig's dig
+    takes the keys then the default)."""
+    if not keys_and_default:
+        raise ChartFail("dig needs at least one key and a default")
+    *keys, fallback = keys_and_default
+    node = value
+    for k in keys:
+        if isinstance(node, dict) and k in node:
+            node = node[k]
+        else:
+            return fallback
+    return node
+
+
+def merge(*maps: Any) -> dict:
+    """Deep merge, leftmost wins (Sprig's merge): ``merge(overrides, defaults)``."""
+    result: dict = {}
+    for m in reversed(maps):
+        if _is_undefined(m) or m is None:
+            continue
+        if not isinstance(m, dict):
+            raise ChartFail(f"merge: expected maps, got {type(m).__name__}")
+        result = _deep_merge(result, m)
+    return result
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _semver(v: str) -> tuple:
+    import re
+
+    m = re.fullmatch(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?", str(v).strip())
+    if not m:
+        raise ChartFail(f"semver_compare: {v!r} is not a semantic version")
+    major, minor, patch, pre = m.groups()
+    # a pre-release sorts before the release
+    return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, pre or "")
+
+
+def semver_compare(constraint: str, version: Any) -> bool:
+    """``semver_compare(">=1.21.0", chart.appVersion)``; constraints joined by ',' all
+    hold; operators =, !=, >, <, >=, <=, ~ (same minor), ^ (same major)."""
+    import re
+
+    ver = _semver(str(version))
+    for part in str(constraint).split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(>=|<=|!=|=|>|<|~|\^)?\s*(.+)", part)
+        if not m:
+            raise ChartFail(f"semver_compare: bad constraint {part!r}")
+        op, target = m.group(1) or "=", _semver(m.group(2))
+        ok = {
+            "=": ver == target, "!=": ver != target, ">": ver > target, "<": ver < target,
+            ">=": ver >= target, "<=": ver <= target,
+            "~": ver >= target and ver[:2] == target[:2],
+            "^": ver >= target and ver[0] == target[0],
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+def has_key(value: Any, key: Any) -> bool:
+    return isinstance(value, dict) and key in value
+
+
+FILTERS = {
+    "to_yaml": to_yaml, "toYaml": to_yaml,
+    "to_json": to_json, "toJson": to_json, "to_pretty_json": to_pretty_json,
+    "b64encode": b64encode, "b64enc": b64encode,
+    "b64decode": b64decode, "b64dec": b64decode,
+    "sha256": sha256, "sha256sum": sha256,
+    "quote": quote, "squote": squote,
+    "indent": indent, "nindent": nindent,
+    "required": required, "default": default,
+    "trunc": trunc, "trim_suffix": trim_suffix, "trimSuffix": trim_suffix,
+    "trim_prefix": trim_prefix, "trimPrefix": trim_prefix,
+    "dig": dig, "has_key": has_key,
+    "kebab": lambda s: str(s).replace("_", "-").lower(),
+}
+
+GLOBALS = {
+    "fail": fail, "required": required, "merge": merge, "semver_compare": semver_compare,
+    "dig": lambda m, *a: dig(m, *a), "b64encode": b64encode, "b64decode": b64decode,
+}

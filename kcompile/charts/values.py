@@ -1,0 +1,163 @@
+"""Chart values: layers merged with provenance, ``--set`` overrides, schema validation.
+
+Precedence, lowest first: the chart's ``values.yaml`` < ``valuesFiles`` < inline
+``values`` < ``chartValues`` of overlays further up (nearest wins) < ``--set``. Maps merge
+deeply; lists and scalars replace. Every leaf remembers which layer set it, so a schema
+violation can name the file to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import KcompileError
+from ..model import deep_copy
+
+ValuesLayer = tuple[str, dict]  # (source: the file that set the values, values)
+
+
+class MergedValues:
+    """Merged values plus, for every path, the source of the layer that set it."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.sources: dict[tuple, str] = {}
+
+    def add(self, source: str, layer: dict[str, Any]) -> None:
+        self._merge(self.values, deep_copy(layer), (), source)
+
+    def _merge(self, into: dict, layer: dict, path: tuple, source: str) -> None:
+        for k, v in layer.items():
+            p = path + (k,)
+            if isinstance(v, dict) and isinstance(into.get(k), dict):
+                self._merge(into[k], v, p, source)
+            else:
+                into[k] = v
+                self._forget_below(p)
+                self.sources[p] = source
+                if isinstance(v, dict):
+                    self._mark(v, p, source)
+
+    def _mark(self, v: dict, path: tuple, source: str) -> None:
+        for k, sub in v.items():
+            self.sources[path + (k,)] = source
+            if isinstance(sub, dict):
+                self._mark(sub, path + (k,), source)
+
+    def _forget_below(self, path: tuple) -> None:
+        n = len(path)
+        for p in [p for p in self.sources if len(p) > n and p[:n] == path]:
+            del self.sources[p]
+
+    def source_of(self, path: tuple) -> str | None:
+        """The layer that set ``path`` (or its nearest ancestor)."""
+        while path:
+            s = self.sources.get(path)
+            if s is not None:
+                return s
+            path = path[:-1]
+        return None
+
+
+_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
+    """``RELEASE.a.b[0].c=value`` -> (release, ['a', 'b', 0, 'c'], value). The value is
+    read as a YAML scalar (``5`` is a number, ``true`` a boolean, ``"5"`` a string)."""
+    from ..yamlio import _resolve_plain
+
+    target, sep, raw = expr.partition("=")
+    if not sep or not target:
+        raise KcompileError(f"--set {expr!r}: expected RELEASE.key=value")
+    parts: list[str | int] = []
+    for seg in _split_dots(target):
+        m = _SEGMENT.fullmatch(seg)
+        if not m:
+            raise KcompileError(f"--set {expr!r}: cannot read the key path {target!r}")
+        parts.append(m.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    if len(parts) < 2 or not isinstance(parts[0], str):
+        raise KcompileError(f"--set {expr!r}: expected RELEASE.key=value (the release name first)")
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        value: Any = raw[1:-1]
+    elif raw == "":
+        value = ""
+    else:
+        value = _resolve_plain(raw)
+    return str(parts[0]), parts[1:], value
+
+
+def _split_dots(target: str) -> list[str]:
+    # 'a\.b' keeps a literal dot in a key (annotations like 'prometheus\.io/scrape')
+    parts = re.split(r"(?<!\\)\.", target)
+    return [p.replace("\\.", ".") for p in parts]
+
+
+def apply_set(values: dict[str, Any], path: list[str | int], value: Any, expr: str) -> None:
+    node: Any = values
+    for i, key in enumerate(path):
+        last = i == len(path) - 1
+        nxt = path[i + 1] if not last else None
+        if isinstance(key, int):
+            if not isinstance(node, list):
+                raise KcompileError(f"--set {expr!r}: {path[i - 1]!r} is not a list")
+            while len(node) <= key:
+                node.append(None)
+            if last:
+                node[key] = value
+            else:
+                if not isinstance(node[key], (dict, list)):
+                    node[key] = [] if isinstance(nxt, int) else {}
+                node = node[key]
+        else:
+            if not isinstance(node, dict):
+                raise KcompileError(f"--set {expr!r}: cannot set {key!r} inside a non-map value")
+            if last:
+                node[key] = value
+            else:
+                if not isinstance(node.get(key), (dict, list)):
+                    node[key] = [] if isinstance(nxt, int) else {}
+                node = node[key]
+
+
+def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str) -> MergedValues:
+    merged = MergedValues()
+    for source, layer in layers:
+        if layer is None:
+            continue
+        if not isinstance(layer, dict):
+            raise KcompileError("chart values must be a map", source)
+        merged.add(source, layer)
+    for expr in set_values:
+        rel, path, value = parse_set(expr)
+        if rel != release:
+            continue
+        apply_set(merged.values, path, value, expr)
+        merged.sources[tuple(p for p in path if isinstance(p, str))] = f"--set {expr}"
+    return merged
+
+
+def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: str) -> None:
+    """Check merged values against ``values.schema.json``; the first violations name the
+    values path and the file that set it."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema) if "$schema" not in schema or "2020" in str(
+        schema.get("$schema")) else jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(merged.values), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    lines = []
+    for e in errors[:5]:
+        path = tuple(e.absolute_path)
+        dotted = ".".join(str(p) for p in path) or "(top level)"
+        source = merged.source_of(tuple(p for p in path if isinstance(p, str))) or "the chart's values.yaml"
+        lines.append(f"values.{dotted}: {e.message} (set in {source})" if path else f"{e.message}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    first_source = merged.source_of(tuple(p for p in errors[0].absolute_path if isinstance(p, str)))
+    raise KcompileError(
+        "values do not match values.schema.json: " + "; ".join(lines) + more,
+        first_source if first_source and not first_source.startswith("--set") else schema_file,
+    )
