@@ -224,8 +224,9 @@ class _Build:
                 layers.append((str(vpath), data))
             if entry.get("values"):
                 layers.append((str(ov.path), entry["values"]))
-            # chartValues from overlays above, farthest first (nearest wins)
-            for source, cv in reversed(chart_values):
+            # chartValues from overlays above: the one next to this overlay first, the
+            # overlay being built last, so the outermost overlay (the environment) wins
+            for source, cv in chart_values:
                 if release in cv and isinstance(cv[release], dict):
                     layers.append((source, cv[release]))
             ns = entry.get("namespace")

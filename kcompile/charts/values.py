@@ -60,7 +60,7 @@ class MergedValues:
         return None
 
 
-_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+_SEGMENT = re.compile(r"([^\[\]]+)((?:\[\d+\])*)")
 
 
 def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
