@@ -74,6 +74,7 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(name, tmp_path):
     overlay = "a" if name == "include-cycle" else "ov"
     (tmp_path / "existing.yaml").write_text("untouched\n")
     env = {k: v for k, v in os.environ.items() if k != "KCOMPILE_TEST_UNSET_VAR"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH")]))
     for output in ("new.yaml", "existing.yaml", "outdir/"):
         proc = subprocess.run(
             [sys.executable, "-m", "kcompile", "build", overlay, "-o", output],
