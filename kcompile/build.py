@@ -211,13 +211,13 @@ class _Build:
             if release is None:
                 from .charts.render import load_chart_meta
 
-                release = str(load_chart_meta(chart_dir).get("name") or chart_dir.name)
+                release = str(load_chart_meta(chart_dir, self.cache.load_documents).get("name") or chart_dir.name)
             layers: list[tuple[str, dict]] = []
             for j, vf in enumerate(entry.get("valuesFiles") or []):
                 vwhere = ov.where("charts", i, "valuesFiles", j)
                 vpath = self.files.resolve(ov.dir, vf, vwhere)
                 self.files.check_file(vpath, ov.dir, vwhere)
-                docs = load_documents(self.files.read_text(vpath, vwhere), str(vpath))
+                docs = self.cache.load_documents(self.files.read_text(vpath, vwhere), str(vpath))
                 data = docs[0].data if docs else {}
                 if not isinstance(data, dict):
                     raise KcompileError("a values file must be a YAML map", vpath, docs[0].line if docs else None)
@@ -233,7 +233,7 @@ class _Build:
             rendered = render_chart(
                 chart_dir, release=release, namespace=as_text(ns) if ns else None,
                 layers=layers, set_values=list(self.options.set_values),
-                cache_dir=self.cache_dir,
+                cache_dir=self.cache_dir, parse=self.cache.load_documents,
             )
             self._add_all(resources, rendered, where)
 

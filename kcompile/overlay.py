@@ -7,7 +7,6 @@ kustomization is accepted; kcompile adds ``charts`` and ``chartValues``.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +100,8 @@ class OverlayFile:
                 continue
             if key in UNSUPPORTED_FIELDS:
                 raise self.error(f"field {key!r} is not supported: {UNSUPPORTED_FIELDS[key]}", key)
+            import difflib
+
             known = sorted(SUPPORTED_FIELDS | set(UNSUPPORTED_FIELDS))
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             if not close:

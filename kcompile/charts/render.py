@@ -9,9 +9,7 @@ template file and line; rendered text that is not YAML also shows the lines arou
 
 from __future__ import annotations
 
-import json
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +22,13 @@ META_FILES = ("Chart.yaml", "chart.yaml")
 TEMPLATE_SUFFIX = ".yaml.j2"
 
 
-def load_chart_meta(chart_dir: Path) -> dict[str, Any]:
+def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
     """Chart.yaml (or chart.yaml): name, version, appVersion, description."""
+    parse = parse or load_documents
     for name in META_FILES:
         path = chart_dir / name
         if path.is_file():
-            docs = load_documents(path.read_text(encoding="utf-8"), str(path), keep_text=True)
+            docs = parse(path.read_text(encoding="utf-8"), str(path), keep_text=True)
             meta = docs[0].data if docs else {}
             if not isinstance(meta, dict) or not meta.get("name"):
                 raise KcompileError("Chart.yaml needs a 'name'", path, 1)
@@ -39,11 +38,11 @@ def load_chart_meta(chart_dir: Path) -> dict[str, Any]:
     raise KcompileError(f"{chart_dir} is not a chart: no Chart.yaml")
 
 
-def _chart_values(chart_dir: Path) -> ValuesLayer | None:
+def _chart_values(chart_dir: Path, parse: Any) -> ValuesLayer | None:
     path = chart_dir / "values.yaml"
     if not path.is_file():
         return None
-    docs = load_documents(path.read_text(encoding="utf-8"), str(path))
+    docs = parse(path.read_text(encoding="utf-8"), str(path))
     data = docs[0].data if docs else {}
     if data is None:
         data = {}
@@ -54,6 +53,8 @@ def _chart_values(chart_dir: Path) -> ValuesLayer | None:
 
 def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None, int | None]:
     """The innermost template frame of a rendering error (Jinja maps frames to lines)."""
+    import traceback
+
     found: tuple[str | None, int | None] = (None, None)
     root = str(chart_dir)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
@@ -95,8 +96,80 @@ def render_chart(
     layers: list[ValuesLayer],
     set_values: list[str] | tuple[str, ...] = (),
     cache_dir: Path | None = None,
+    parse: Any = None,
 ) -> list[Resource]:
-    """Render one chart instance (see module docstring) into objects."""
+    """Render one chart instance (see module docstring) into objects.
+
+    With ``cache_dir``, the result is cached under a key of every input (the chart's
+    files, the merged values, release, namespace): rendering is a pure function of them,
+    so a hit skips Jinja2 (and its import) entirely. ``parse`` parses YAML text
+    (default :func:`kcompile.yamlio.load_documents`; the build passes its parse cache).
+    """
+    parse = parse or load_documents
+    chart_dir = chart_dir.resolve()
+    meta = load_chart_meta(chart_dir, parse)
+    own = _chart_values(chart_dir, parse)
+    merged = merge_layers(([own] if own else []) + list(layers), list(set_values), release)
+    key = _render_key(chart_dir, merged.values, release, namespace) if cache_dir is not None else None
+    if key is not None:
+        cached = _cache_get(cache_dir, key)
+        if cached is not None:
+            return cached
+    result = _render(chart_dir, meta, merged, release, namespace, cache_dir)
+    if key is not None:
+        _cache_put(cache_dir, key, result)
+    return result
+
+
+def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | None) -> str | None:
+    import marshal
+    from _blake2 import blake2b
+
+    from ..cache import FORMAT, _encode
+
+    h = blake2b(digest_size=20)
+    h.update(f"render-v{FORMAT}\0{release}\0{namespace or ''}\0".encode())
+    for path in sorted(p for p in chart_dir.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(chart_dir)).encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    try:
+        h.update(marshal.dumps(_encode(values)))
+    except ValueError:
+        return None
+    return h.hexdigest()
+
+
+def _cache_get(cache_dir: Path, key: str) -> list[Resource] | None:
+    import marshal
+
+    try:
+        with open(cache_dir / "rendered" / key, "rb") as f:
+            stored = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
+
+
+def _cache_put(cache_dir: Path, key: str, result: list[Resource]) -> None:
+    import marshal
+    import os
+
+    from ..model import deep_copy
+
+    try:
+        payload = marshal.dumps([(deep_copy(r.body), r.origin.file, r.origin.line, r.origin.doc) for r in result])
+        d = cache_dir / "rendered"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(payload)
+        os.replace(tmp, d / key)
+    except (OSError, ValueError):
+        pass
+
+
+def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: str | None,
+            cache_dir: Path | None) -> list[Resource]:
     from jinja2 import TemplateNotFound, TemplateSyntaxError
     from jinja2.exceptions import TemplateError, UndefinedError
     from jinja2.sandbox import SecurityError
@@ -104,12 +177,10 @@ def render_chart(
     from .environment import ChartEnvironment, bytecode_cache_for
     from .filters import ChartFail
 
-    chart_dir = chart_dir.resolve()
-    meta = load_chart_meta(chart_dir)
-    own = _chart_values(chart_dir)
-    merged = merge_layers(([own] if own else []) + list(layers), list(set_values), release)
     schema_path = chart_dir / "values.schema.json"
     if schema_path.is_file():
+        import json
+
         try:
             schema = json.loads(schema_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:

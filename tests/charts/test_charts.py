@@ -221,3 +221,18 @@ def test_chart_values_of_the_nearest_overlay_win(tmp_path, capsys, monkeypatch):
     assert main(["build", "top", "--no-validate"]) == 0
     data = load_documents(capsys.readouterr().out)[0].data["data"]
     assert data == {"level": "top", "mid": True}
+
+
+def test_render_cache_hits_and_invalidates(tmp_path):
+    chart = make_chart(tmp_path, {"cm.yaml.j2": CM}, values="a: 1\n")
+    cache = tmp_path / "cache"
+    first = render_chart(chart, release="r", namespace=None, layers=[], cache_dir=cache)
+    assert list((cache / "rendered").iterdir())
+    again = render_chart(chart, release="r", namespace=None, layers=[], cache_dir=cache)
+    assert [o.body for o in again] == [o.body for o in first]
+    assert again[0].origin == first[0].origin
+    other = render_chart(chart, release="r", namespace=None, layers=[("x", {"a": 2})], cache_dir=cache)
+    assert other[0].body["data"] == {"a": 2}
+    (chart / "templates" / "cm.yaml.j2").write_text(CM.replace("ConfigMap", "Secret"))
+    changed = render_chart(chart, release="r", namespace=None, layers=[], cache_dir=cache)
+    assert changed[0].kind == "Secret"
