@@ -1,0 +1,64 @@
+"""A corpus of invalid overlays: each must produce its finding, at the right file and line,
+through `kcompile validate`; the repository's own overlays and examples produce no errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kcompile import yamlio
+from kcompile.cli import main
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+CASES = sorted(p for p in (HERE / "cases").iterdir() if p.is_dir())
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_invalid_overlay_gives_expected_finding(case, capsys, monkeypatch):
+    expect = yamlio.load_one((case / "expect.yaml").read_text())
+    monkeypatch.chdir(case)
+    code = main(["validate", ".", "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)
+    match = [f for f in findings if expect["message"] in f["message"]]
+    assert match, f"no finding with {expect['message']!r} in {findings}"
+    f = match[0]
+    assert f["severity"] == expect["severity"]
+    assert (f["file"], f["line"]) == (expect["file"], expect["line"]), f
+    assert f["object"] and f["path"] is not None
+    assert code == (1 if expect["severity"] == "error" else 0)
+    if expect["severity"] == "warning":
+        assert main(["validate", ".", "--strict"]) == 1  # --strict turns warnings into errors
+
+
+@pytest.mark.parametrize("overlay", ["overlays/dev", "overlays/staging", "overlays/prod",
+                                     *sorted(f"examples/{p.name}" for p in (ROOT / "examples").iterdir() if p.is_dir())])
+def test_repository_overlays_are_valid(overlay, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", overlay, "--format", "json"]) == 0
+    findings = json.loads(capsys.readouterr().out)
+    assert not [f for f in findings if f["severity"] == "error"], findings
+
+
+def test_build_refuses_invalid_output_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(HERE / "cases" / "nodeport-out-of-range")
+    out = tmp_path / "out.yaml"
+    assert main(["build", ".", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "s.yaml:11: error: Service/web" in err and "kcompile: error: validation failed" in err
+    assert not out.exists()
+    assert main(["build", ".", "--no-validate", "-o", str(out)]) == 0 and out.exists()
+
+
+def test_text_format_names_file_line_object_and_path(capsys, monkeypatch):
+    monkeypatch.chdir(HERE / "cases" / "request-over-limit-cpu")
+    assert main(["validate", "."]) == 1
+    out = capsys.readouterr().out
+    assert f"d.yaml:18: error: Deployment/web: spec.template.spec.containers[name=web].resources.requests.cpu: " in out
