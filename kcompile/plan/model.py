@@ -1,0 +1,126 @@
+"""The plan as data: what a rollout will create, update, replace or delete, in order.
+
+Renderers (``kcompile.report``) format it; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ACTIONS = ("create", "update", "replace", "delete")
+SENSITIVE_CHANGED = "(sensitive value changed)"
+SENSITIVE_ADDED = "(sensitive value added)"
+SENSITIVE_REMOVED = "(sensitive value removed)"
+
+
+class FieldChange:
+    __slots__ = ("path", "before", "after")
+
+    def __init__(self, path: str, before: Any, after: Any) -> None:
+        self.path = path
+        self.before = before
+        self.after = after
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+class Rollout:
+    """What a change does to running pods."""
+
+    __slots__ = ("strategy", "replicas", "max_surge", "max_unavailable", "min_available", "max_total",
+                 "steps", "downtime", "description")
+
+    def __init__(self, strategy: str, replicas: int | None = None, max_surge: int = 0, max_unavailable: int = 0,
+                 min_available: int | None = None, max_total: int | None = None, steps: int = 0,
+                 downtime: bool = False, description: str = "") -> None:
+        self.strategy = strategy
+        self.replicas = replicas
+        self.max_surge = max_surge
+        self.max_unavailable = max_unavailable
+        self.min_available = min_available
+        self.max_total = max_total
+        self.steps = steps
+        self.downtime = downtime
+        self.description = description
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if k != "description"}
+
+
+class Change:
+    __slots__ = ("action", "api_version", "kind", "namespace", "name", "fields", "rollout", "warnings",
+                 "before", "after", "replaces")
+
+    def __init__(self, action: str, api_version: str, kind: str, namespace: str, name: str,
+                 before: dict | None, after: dict | None) -> None:
+        self.action = action
+        self.api_version = api_version
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.before = before
+        self.after = after
+        self.fields: list[FieldChange] = []
+        self.rollout: Rollout | None = None
+        self.warnings: list[str] = []
+        self.replaces: str | None = None  # old name when a hash-suffixed object is renamed
+
+    @property
+    def object_id(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{ns}{self.name}"
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {
+            "action": self.action, "apiVersion": self.api_version, "kind": self.kind,
+            "namespace": self.namespace or None, "name": self.name,
+            "fields": [f.as_dict() for f in self.fields],
+            "rollout": self.rollout.as_dict() if self.rollout else None,
+            "warnings": list(self.warnings),
+        }
+        if self.replaces:
+            d["replaces"] = self.replaces
+        return d
+
+
+class QuotaUse:
+    __slots__ = ("namespace", "quota", "resource", "used", "hard", "over")
+
+    def __init__(self, namespace: str, quota: str, resource: str, used: str, hard: str, over: bool) -> None:
+        self.namespace, self.quota, self.resource = namespace, quota, resource
+        self.used, self.hard, self.over = used, hard, over
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class Plan:
+    def __init__(self, environment: str, base_revision: int | None, changes: list[Change],
+                 unchanged: list[Change] | None = None, quota: list[QuotaUse] | None = None) -> None:
+        self.environment = environment
+        self.base_revision = base_revision
+        self.changes = changes
+        self.unchanged = unchanged or []
+        self.quota = quota or []
+
+    @property
+    def summary(self) -> dict[str, int]:
+        s = {a: 0 for a in ACTIONS}
+        for c in self.changes:
+            s[c.action] += 1
+        return s
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "base_revision": self.base_revision,
+            "summary": self.summary,
+            "changes": [c.as_dict() for c in self.changes],
+            "unchanged": [c.object_id for c in self.unchanged],
+            "quota": [q.as_dict() for q in self.quota],
+        }
