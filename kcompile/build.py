@@ -36,8 +36,10 @@ class BuildOptions:
         env: Mapping[str, str] | None = None,
         repo_root: Path | None = None,
         use_cache: bool = True,
+        cache_dir: Path | None = None,
     ) -> None:
         self.use_cache = use_cache  # parsed-file cache in .kcompile/cache
+        self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
         self.set_values = set_values
@@ -69,7 +71,7 @@ class _Build:
         from .cache import ParseCache, default_cache_dir
 
         self.files = Files(repo_root, options.load_restrictor)
-        self.cache_dir = default_cache_dir(repo_root) if options.use_cache else None
+        self.cache_dir = (options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
         self.cache = ParseCache(self.cache_dir)
         self.merger = StrategicMerger(options.kube_version)
         self.env = options.env if options.env is not None else os.environ

@@ -103,6 +103,7 @@ class Plan:
         self.changes = changes
         self.unchanged = unchanged or []
         self.quota = quota or []
+        self.base_ref: str | None = None  # set by `kcompile diff`
 
     @property
     def summary(self) -> dict[str, int]:
@@ -119,6 +120,7 @@ class Plan:
         return {
             "environment": self.environment,
             "base_revision": self.base_revision,
+            **({"base_ref": self.base_ref} if self.base_ref else {}),
             "summary": self.summary,
             "changes": [c.as_dict() for c in self.changes],
             "unchanged": [c.object_id for c in self.unchanged],

@@ -31,7 +31,9 @@ def render_text(plan: Plan, color: bool = False) -> str:
     def c(action: str, s: str) -> str:
         return f"\x1b[{COLORS[action]}m{s}\x1b[0m" if color else s
 
-    base = f"revision {plan.base_revision}" if plan.base_revision else "nothing applied yet"
+    base_ref = getattr(plan, "base_ref", None)
+    base = (f"git {base_ref}" if base_ref else
+            f"revision {plan.base_revision}" if plan.base_revision else "nothing applied yet")
     lines = [f"Plan for {plan.environment} (against {base}):", ""]
     if not plan.changes:
         lines.append("No changes.")
