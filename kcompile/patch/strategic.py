@@ -266,6 +266,9 @@ def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
         ipath = _item_path(path, keys, key)
         match = index.get(key)
         if item.get("$patch") == "delete":
+            extra = sorted(k for k in item if k != "$patch" and k not in keys)
+            if extra:
+                raise ctx.error(f"'$patch: delete' with other fields ({', '.join(extra)}) would drop them", ipath)
             if match is not None:
                 merged_at[match] = DELETE
             continue
