@@ -59,6 +59,8 @@ class BuildResult:
         self.schemas = schemas  # the strategic merger's schema set, if one was loaded
         self.crds: list[tuple[dict, str]] = crds or []
         self.openapi: list[tuple[dict, str]] = openapi or []
+        # (files read, directories listed, environment variables read): the build's inputs
+        self.inputs: tuple[list[Path], list[Path], list[str]] = ([], [], [])
 
 
 class _Build:
@@ -74,7 +76,7 @@ class _Build:
         self.cache_dir = (options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
         self.cache = ParseCache(self.cache_dir)
         self.merger = StrategicMerger(options.kube_version)
-        self.env = options.env if options.env is not None else os.environ
+        self.env = _RecordingEnv(options.env if options.env is not None else os.environ)
         self.chain: list[Path] = []
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
@@ -82,6 +84,7 @@ class _Build:
     # -- loading ------------------------------------------------------------------------
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
         path = find_overlay_file(directory)
+        self.files.listed.add(directory)
         if path is None:
             raise KcompileError(
                 f"no kcompile.yaml, kustomization.yaml, kustomization.yml or Kustomization in {directory}", *where
@@ -147,6 +150,7 @@ class _Build:
         path = self.files.resolve(ov.dir, entry, where)
         if path.is_dir():
             self.files.check_dir(path, where)
+            self.files.listed.add(path)
             if find_overlay_file(path) is not None:
                 return self.accumulate(path, where, chart_values=chart_values)
             # A plain directory of manifests (Kustomize requires a kustomization here).
@@ -206,6 +210,7 @@ class _Build:
             if not isinstance(entry, dict) or not entry.get("chart"):
                 raise KcompileError("each charts entry needs a 'chart' path", *where)
             chart_dir = self.files.resolve(ov.dir, entry["chart"], where)
+            self.files.listed.add(chart_dir)  # every file of a chart is an input
             self.files.check_dir(chart_dir, where)
             if not chart_dir.is_dir():
                 raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
@@ -373,6 +378,28 @@ class _Build:
                 apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i))
 
 
+class _RecordingEnv:
+    """The process environment as generators see it, remembering what was read (a build
+    that read secrets from the environment is never cached)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.used: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.used.add(key)
+        return key in self.env
+
+    def __getitem__(self, key: str) -> str:
+        self.used.add(key)
+        return self.env[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.used.add(key)
+        return self.env.get(key, default)
+
+
 def _field_path(ov: OverlayFile, entry: dict) -> tuple:
     for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
         items = ov.data.get(key)
@@ -428,10 +455,12 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
         raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
     resources = b.accumulate(directory.resolve(), (None, None))
     resources = finish(resources, top)
-    return BuildResult(
+    result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
         schemas=b.merger._schemas, crds=b.crds, openapi=b.openapi,
     )
+    result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used))
+    return result
 
 
 def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:

@@ -57,22 +57,65 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+STAMP = ".kcompile-stamp"
+
+
+def _stamp_of(directory: Path, files: list[tuple[str, str]]) -> str | None:
+    """A record of what kcompile last wrote to ``directory``: the content digest and each
+    file's size and mtime. If it still holds, rewriting the directory would change nothing."""
+    from _blake2 import blake2b
+
+    h = blake2b(digest_size=20)
+    for rel, text in files:
+        h.update(rel.encode() + b"\0" + text.encode() + b"\0")
+    parts = [h.hexdigest()]
+    for rel, _ in sorted(files):
+        try:
+            st = os.stat(directory / rel)
+        except OSError:
+            return None
+        parts.append(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}")
+    return "\n".join(parts) + "\n"
+
+
+def _unchanged(directory: Path, files: list[tuple[str, str]]) -> bool:
+    try:
+        recorded = (directory / STAMP).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
+    if present != {rel for rel, _ in files} | {STAMP}:
+        return False
+    return _stamp_of(directory, files) == recorded
+
+
 def write_directory(directory: Path, files: Iterable[tuple[str, str]]) -> None:
     """Replace ``directory`` by one holding exactly ``files`` (stale files disappear).
 
-    The new tree is written beside the old one and swapped in with renames.
+    The new tree is written beside the old one and swapped in with renames. A stamp file
+    records what was written, so an unchanged directory is left alone.
     """
     import shutil
     import tempfile
 
+    files = list(files)
     directory = directory.resolve()
+    if _unchanged(directory, files):
+        return
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new.", dir=directory.parent))
     try:
+        made: set[Path] = {staging}
         for rel, text in files:
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(text)
+        stamp = _stamp_of(staging, files)
+        if stamp:
+            (staging / STAMP).write_text(stamp, encoding="utf-8")
         old = None
         if directory.exists():
             if not directory.is_dir():
@@ -114,7 +157,7 @@ def directory_differences(directory: Path, files: list[tuple[str, str]]) -> list
     found: dict[str, Path] = {}
     if directory.is_dir():
         for p in directory.rglob("*"):
-            if p.is_file():
+            if p.is_file() and p.name != STAMP:
                 found[p.relative_to(directory).as_posix()] = p
     diffs = []
     for rel, text in sorted(expected.items()):

@@ -45,6 +45,10 @@ class Files:
         self.repo_root = repo_root.resolve()
         self.restrict = load_restrictor == RESTRICT_ROOT_ONLY
         self._text: dict[Path, str] = {}
+        # What the build read, for the build-output cache: files, and directories whose
+        # listing mattered (overlay-file probes, plain manifest directories, charts).
+        self.read: set[Path] = set()
+        self.listed: set[Path] = set()
 
     def resolve(self, base_dir: Path, rel: str, where: tuple[str | os.PathLike | None, int | None]) -> Path:
         """An absolute path for ``rel`` (relative to ``base_dir``); no checks."""
@@ -93,11 +97,14 @@ class Files:
         except OSError as e:
             raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
         self._text[path] = text
+        self.read.add(path)
         return text
 
     def read_bytes(self, path: Path, where) -> bytes:
         try:
-            return path.read_bytes()
+            data = path.read_bytes()
+            self.read.add(path)
+            return data
         except FileNotFoundError:
             raise KcompileError(f"file not found: {path}", *where) from None
         except IsADirectoryError:

@@ -40,6 +40,9 @@ def render_overlay(overlay: str, options: Any, fmt: str, validate: bool, strict:
     from .emit import per_object_files, render
     from .errors import KcompileError
 
+    cache, key, hit = cached_outcome(overlay, options, fmt, validate, strict, per_object)
+    if hit is not None:
+        return hit
     err = io.StringIO()
     try:
         with redirect_stderr(err):
@@ -50,10 +53,38 @@ def render_overlay(overlay: str, options: Any, fmt: str, validate: bool, strict:
                 validate_or_fail(result, strict=strict, kube_version=options.kube_version)
         objects = [r.body for r in result.resources]
         if per_object:
-            return Outcome(overlay, files=per_object_files(objects, fmt), messages=err.getvalue())
-        return Outcome(overlay, text=render(objects, fmt), messages=err.getvalue())
+            outcome = Outcome(overlay, files=per_object_files(objects, fmt), messages=err.getvalue())
+        else:
+            outcome = Outcome(overlay, text=render(objects, fmt), messages=err.getvalue())
+        if cache is not None and key is not None:
+            cache.put(key, result.inputs, (outcome.text, outcome.files, outcome.messages))
+        return outcome
     except KcompileError as e:
         return Outcome(overlay, error=f"kcompile: error: {e.format()}", messages=err.getvalue())
+
+
+def cached_outcome(overlay: str, options: Any, fmt: str, validate: bool, strict: bool,
+                   per_object: bool) -> tuple[Any, str | None, Outcome | None]:
+    """(cache, key, outcome if the build cache holds an up-to-date one)."""
+    if not options.use_cache:
+        return None, None, None
+    from pathlib import Path
+
+    from .buildcache import BuildCache
+    from .cache import default_cache_dir
+    from .files import find_repo_root
+
+    root = options.repo_root or find_repo_root(Path(overlay))
+    cache = BuildCache(options.cache_dir or default_cache_dir(root))
+    fingerprint = (options.load_restrictor, options.kube_version, tuple(options.set_values), fmt, validate,
+                   strict, per_object)
+    key = cache.key(Path(overlay), fingerprint)
+    hit = cache.get(key)
+    if hit is None:
+        return cache, key, None
+    text, files, messages = hit
+    return cache, key, Outcome(overlay, text=text, files=[tuple(f) for f in files] if files is not None else None,
+                               messages=messages)
 
 
 def _worker(job: tuple) -> Outcome:
@@ -72,28 +103,38 @@ def build_many(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Outcome]:
     """Build every overlay, in parallel processes; outcomes in argument order."""
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(overlays)))
-    work = [(o, options, fmt, validate, strict, per_object) for o in overlays]
-    if jobs == 1:
-        outcomes = []
-        for i, job in enumerate(work):
-            outcomes.append(_worker(job))
+    results: dict[int, Outcome] = {}
+    # Cache hits are answered here: no worker process needed for them.
+    for i, o in enumerate(overlays):
+        hit = cached_outcome(o, options, fmt, validate, strict, per_object)[2]
+        if hit is not None:
+            results[i] = hit
+    pending = [i for i in range(len(overlays)) if i not in results]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+    work = {i: (overlays[i], options, fmt, validate, strict, per_object) for i in pending}
+    done = len(results)
+    if jobs == 1 or len(pending) <= 1:
+        for i in pending:
+            results[i] = _worker(work[i])
+            done += 1
             if progress:
-                progress(i + 1, len(work), job[0])
-        return outcomes
+                progress(done, len(overlays), overlays[i])
+        if progress and not pending and overlays:
+            progress(len(overlays), len(overlays), "cached")
+        return [results[i] for i in range(len(overlays))]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    results: dict[int, Outcome] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_worker, job): i for i, job in enumerate(work)}
-        for done, fut in enumerate(as_completed(futures), 1):
+        futures = {pool.submit(_worker, work[i]): i for i in pending}
+        for fut in as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()
+            done += 1
             if progress:
-                progress(done, len(work), work[i][0])
-    return [results[i] for i in range(len(work))]
+                progress(done, len(overlays), overlays[i])
+    return [results[i] for i in range(len(overlays))]
 
 
 class ProgressBar:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kcompile.cli import main
+from kcompile.emit import STAMP
 
 BASE = """\
 apiVersion: apps/v1
@@ -54,11 +55,11 @@ def test_parallel_build_gives_the_same_bytes_as_single_builds(repo, capsys):
     for ov in overlays(repo):
         assert main(["build", ov, "-o", f"single/{ov}/", "--no-validate"]) == 0
         singles[ov] = {p.relative_to(repo / "single" / ov): p.read_bytes()
-                       for p in (repo / "single" / ov).rglob("*") if p.is_file()}
+                       for p in (repo / "single" / ov).rglob("*") if p.is_file() and p.name != STAMP}
     assert main(["build", *overlays(repo), "-o", "multi/", "-j", "2", "--no-validate"]) == 0
     for ov, files in singles.items():
         got = {p.relative_to(repo / "multi" / ov): p.read_bytes()
-               for p in (repo / "multi" / ov).rglob("*") if p.is_file()}
+               for p in (repo / "multi" / ov).rglob("*") if p.is_file() and p.name != STAMP}
         assert got == files
         assert len(files) == 2
 
@@ -103,3 +104,15 @@ def test_check_reports_stale_files(repo, capsys):
     (repo / "r/ns0/extra.yaml").write_text("x: 1\n")
     assert main(["build", ov, "-o", "r/", "--check", "--no-validate"]) == 1
     assert "stale:" in capsys.readouterr().err
+
+
+def test_unchanged_output_directory_is_not_rewritten_but_edits_are_repaired(repo, capsys):
+    ov = overlays(repo)[0]
+    assert main(["build", ov, "-o", "r/", "--no-validate"]) == 0
+    f = repo / "r/ns0/deployment-e0-web.yaml"
+    before = f.stat().st_mtime_ns
+    assert main(["build", ov, "-o", "r/", "--no-validate"]) == 0
+    assert f.stat().st_mtime_ns == before  # left alone
+    f.write_text("edited by hand\n")
+    assert main(["build", ov, "-o", "r/", "--no-validate"]) == 0
+    assert "kind: Deployment" in f.read_text()  # a hand edit is overwritten
