@@ -83,31 +83,22 @@ class Files:
 
     def read_text(self, path: Path, where) -> str:
         cached = self._text.get(path)
-        if cached is not None:
-            return cached
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except FileNotFoundError:
-            raise KcompileError(f"file not found: {path}", *where) from None
-        except IsADirectoryError:
-            raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
-        except UnicodeDecodeError:
-            raise KcompileError(f"file is not UTF-8 text: {path}", *where) from None
-        except OSError as e:
-            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
-        self._text[path] = text
-        self.read.add(path)
-        return text
+        if cached is None:
+            try:
+                cached = self.read_bytes(path, where).decode("utf-8")
+            except UnicodeDecodeError:
+                raise KcompileError(f"file is not UTF-8 text: {path}", *where) from None
+            self._text[path] = cached
+        return cached
 
     def read_bytes(self, path: Path, where) -> bytes:
         try:
             data = path.read_bytes()
-            self.read.add(path)
-            return data
         except FileNotFoundError:
             raise KcompileError(f"file not found: {path}", *where) from None
         except IsADirectoryError:
             raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
         except OSError as e:
             raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+        self.read.add(path)
+        return data

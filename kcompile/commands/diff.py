@@ -38,8 +38,6 @@ def _build_objects(overlay: Path, options) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import hashlib
-    import hmac
     import os
 
     from ..build import BuildOptions
@@ -50,21 +48,12 @@ def run(args: argparse.Namespace) -> int:
     from ..report import render_json, render_markdown, render_text
     from .build import build_options
 
+    from ..state.sqlite import keyed_digest, mask_secrets
+
     key = os.urandom(32)  # digests only need to compare within this run
 
     def mask(objects: list[dict]) -> list[dict]:
-        from ..state.sqlite import DIGEST_PREFIX, SENSITIVE_FIELDS
-
-        out = []
-        for o in objects:
-            if o.get("kind") == "Secret":
-                o = dict(o)
-                for f in SENSITIVE_FIELDS:
-                    if isinstance(o.get(f), dict):
-                        o[f] = {k: DIGEST_PREFIX + hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()
-                                for k, v in o[f].items()}
-            out.append(o)
-        return out
+        return mask_secrets(objects, lambda v: keyed_digest(key, v))
 
     work_opts = build_options(args)
     plans = []

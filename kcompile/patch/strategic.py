@@ -136,24 +136,12 @@ def _merge_map(base: dict, patch: dict, t: Any, ctx: _Ctx, path: str) -> Any:
             base.pop(key, None)
             continue
         bv = base.get(key)
-        if isinstance(pv, dict):
-            if bv is None:
-                nv = _merge_map({}, pv, ft, ctx, sub)
-            elif isinstance(bv, dict):
-                nv = _merge_map(bv, pv, ft, ctx, sub)
-            else:
-                raise ctx.error(f"the patch has a map where the base has {_type_name(bv)}", sub)
-            if nv is DELETE:
-                base.pop(key, None)
-            else:
-                base[key] = nv
-        elif isinstance(pv, list):
-            if bv is None:
-                nv = _merge_list([], pv, ft, ctx, sub)
-            elif isinstance(bv, list):
-                nv = _merge_list(bv, pv, ft, ctx, sub)
-            else:
-                raise ctx.error(f"the patch has a list where the base has {_type_name(bv)}", sub)
+        if isinstance(pv, (dict, list)):
+            container, merge = (dict, _merge_map) if isinstance(pv, dict) else (list, _merge_list)
+            if bv is not None and not isinstance(bv, container):
+                what = "a map" if container is dict else "a list"
+                raise ctx.error(f"the patch has {what} where the base has {_type_name(bv)}", sub)
+            nv = merge(container() if bv is None else bv, pv, ft, ctx, sub)
             if nv is DELETE:
                 base.pop(key, None)
             else:

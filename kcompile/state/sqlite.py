@@ -108,22 +108,11 @@ class SQLiteStore:
         return self._key
 
     def digest(self, value: object) -> str:
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        mac = hmac.new(self._secret_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
-        return DIGEST_PREFIX + mac
+        return keyed_digest(self._secret_key(), value)
 
     def mask(self, objects: list[dict]) -> list[dict]:
         """Copies of ``objects`` with every Secret value replaced by its keyed digest."""
-        out = []
-        for o in objects:
-            if o.get("kind") in SENSITIVE_KINDS and any(isinstance(o.get(f), dict) for f in SENSITIVE_FIELDS):
-                o = dict(o)
-                for f in SENSITIVE_FIELDS:
-                    if isinstance(o.get(f), dict):
-                        o[f] = {k: (v if isinstance(v, str) and v.startswith(DIGEST_PREFIX) else self.digest(v))
-                                for k, v in o[f].items()}
-            out.append(o)
-        return out
+        return mask_secrets(objects, self.digest)
 
     # -- reading -------------------------------------------------------------------------------
     def _row_to_revision(self, env: str, row: tuple, with_objects: bool) -> Revision:
@@ -215,6 +204,26 @@ class SQLiteStore:
                     pass
                 raise
         return Revision(revision, now, user, commit, message, masked)
+
+
+def keyed_digest(key: bytes, value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return DIGEST_PREFIX + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def mask_secrets(objects: list[dict], digest) -> list[dict]:
+    """Copies of ``objects`` whose Secret ``data``/``stringData`` values are replaced by
+    ``digest(value)`` (values already masked are kept)."""
+    out = []
+    for o in objects:
+        if o.get("kind") in SENSITIVE_KINDS and any(isinstance(o.get(f), dict) for f in SENSITIVE_FIELDS):
+            o = dict(o)
+            for f in SENSITIVE_FIELDS:
+                if isinstance(o.get(f), dict):
+                    o[f] = {k: (v if isinstance(v, str) and v.startswith(DIGEST_PREFIX) else digest(v))
+                            for k, v in o[f].items()}
+        out.append(o)
+    return out
 
 
 def _current_user() -> str:
