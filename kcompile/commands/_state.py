@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 from pathlib import Path
 
 
@@ -31,6 +30,8 @@ def store_for(args: argparse.Namespace, root: Path):
 
 
 def git_commit(root: Path) -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
@@ -45,6 +46,8 @@ def git_commit(root: Path) -> str | None:
 
 def kubectl_apply(manifests: str) -> None:
     """Pipe manifests to `kubectl apply -f -`; a failure is a user error (nothing recorded)."""
+    import subprocess
+
     from ..errors import KcompileError
 
     kubectl = os.environ.get("KCOMPILE_KUBECTL", "kubectl")

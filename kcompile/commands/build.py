@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build_one(args: argparse.Namespace) -> int:
+    if not args.no_cache and not args.debug:
+        return _build_one_cached(args)
     from ..build import build
     from ..emit import emit
 
@@ -72,6 +74,30 @@ def _build_one(args: argparse.Namespace) -> int:
 
         validate_or_fail(result, strict=args.strict, kube_version=args.kube_version)
     emit(result.resources, args.output, args.format)
+    return 0
+
+
+def _build_one_cached(args: argparse.Namespace) -> int:
+    """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
+    from pathlib import Path
+
+    from ..emit import is_directory_target, write_atomic, write_directory
+    from ..multi import render_overlay
+
+    to_dir = bool(args.output) and args.output != "-" and is_directory_target(args.output)
+    outcome = render_overlay(args.overlays[0], build_options(args), args.format, not args.no_validate,
+                             args.strict, to_dir)
+    if outcome.messages:
+        sys.stderr.write(outcome.messages)
+    if outcome.error:
+        print(outcome.error, file=sys.stderr)
+        return 1
+    if to_dir:
+        write_directory(Path(args.output), outcome.files or [])
+    elif args.output and args.output != "-":
+        write_atomic(Path(args.output), outcome.text or "")
+    else:
+        sys.stdout.write(outcome.text or "")
     return 0
 
 
