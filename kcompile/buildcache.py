@@ -32,6 +32,21 @@ def _listing(directory: Path) -> list[str]:
         return []
 
 
+def _schemas_identity() -> str:
+    """The installed Kubernetes schemas (validation results depend on them)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    root = Path(list(spec.submodule_search_locations)[0])
+    try:
+        st = os.stat(root / "version.py")
+        return f"{root}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        return str(root)
+
+
 def _tree(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.is_file())
 
@@ -42,9 +57,9 @@ class BuildCache:
 
     @staticmethod
     def key(overlay: Path, fingerprint: tuple) -> str:
-        from . import __version__
+        from .cache import code_fingerprint
 
-        return _digest(repr((str(overlay.resolve()), fingerprint, __version__, sys.version_info[:2])).encode())
+        return _digest(repr((str(overlay.resolve()), fingerprint, code_fingerprint(), _schemas_identity())).encode())
 
     def get(self, key: str) -> Any:
         try:

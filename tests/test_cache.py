@@ -56,3 +56,11 @@ def test_disabled_cache_writes_nothing(tmp_path):
     cache = ParseCache(None)
     cache.load_documents(TEXT, "f")
     assert not list(tmp_path.iterdir())
+
+
+def test_code_fingerprint_names_the_cache_directory(tmp_path):
+    from kcompile.cache import code_fingerprint
+
+    cache = ParseCache(tmp_path)
+    cache.load_documents(TEXT, "f")
+    assert [p.name for p in tmp_path.iterdir()] == [f"parsed-{code_fingerprint()}"]

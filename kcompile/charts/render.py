@@ -125,10 +125,10 @@ def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | Non
     import marshal
     from _blake2 import blake2b
 
-    from ..cache import FORMAT, _encode
+    from ..cache import _encode, code_fingerprint
 
     h = blake2b(digest_size=20)
-    h.update(f"render-v{FORMAT}\0{release}\0{namespace or ''}\0".encode())
+    h.update(f"render-{code_fingerprint()}\0{release}\0{namespace or ''}\0".encode())
     for path in sorted(p for p in chart_dir.rglob("*") if p.is_file()):
         h.update(str(path.relative_to(chart_dir)).encode() + b"\0")
         h.update(path.read_bytes())
