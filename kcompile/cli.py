@@ -12,7 +12,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from .errors import KcompileError
 
@@ -20,14 +20,23 @@ from .errors import KcompileError
 COMMANDS = ["build", "validate", "plan", "apply", "history", "rollback", "diff"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 like every other error (2 means "changes" with
+    --detailed-exitcode, Terraform's convention)."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(1, f"kcompile: error: {message}\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kcompile",
         description="Declarative Kubernetes deployment compiler.",
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
         try:

@@ -176,3 +176,10 @@ def test_debug_shows_traceback(repo, capsys):
     write(repo, {"ov/kcompile.yaml": "resources: [missing.yaml]\n"})
     code, _, err = run(capsys, "--debug", "build", "ov")
     assert code == 1 and "Traceback" in err and "kcompile: error:" in err
+
+
+def test_usage_errors_exit_1_not_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["plan", "overlays/dev", "--no-such-flag"])
+    assert e.value.code == 1  # 2 is reserved for "changes" (--detailed-exitcode)
+    assert "kcompile: error: unrecognized arguments" in capsys.readouterr().err
