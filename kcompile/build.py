@@ -308,18 +308,28 @@ class _Build:
             resources = apply_patch(resources, patch, self.merger, index)
             if patch.ops is not None or patch.allow_name_change or patch.allow_kind_change:
                 index = None  # ids may have changed
+        def at(key: str, fn: Any, *a: Any, **kw: Any) -> None:
+            """Run a transformer; its errors about this overlay point at the field."""
+            try:
+                fn(*a, **kw)
+            except KcompileError as e:
+                if e.file == f and e._line is None:
+                    e.line = ov.where(key)[1]
+                raise
+
         ns = ov.get("namespace")
         if ns:
-            namespace.set_namespace(resources, as_text(ns), file=f)
+            at("namespace", namespace.set_namespace, resources, as_text(ns), file=f)
         prefix, suffix = ov.get("namePrefix"), ov.get("nameSuffix")
         if prefix:
             prefixsuffix.add_prefix_suffix(resources, prefix=as_text(prefix))
         if suffix:
             prefixsuffix.add_prefix_suffix(resources, suffix=as_text(suffix))
         if ov.get("labels") or ov.get("commonLabels"):
-            metadata.apply_labels(resources, ov.get("commonLabels"), ov.get("labels"), file=f)
+            at("commonLabels" if ov.get("commonLabels") and not ov.get("labels") else "labels",
+               metadata.apply_labels, resources, ov.get("commonLabels"), ov.get("labels"), file=f)
         if ov.get("commonAnnotations"):
-            metadata.apply_annotations(resources, ov.get("commonAnnotations"), file=f)
+            at("commonAnnotations", metadata.apply_annotations, resources, ov.get("commonAnnotations"), file=f)
         for i, entry in enumerate(ov.get("patchesJson6902", [])):
             where = ov.where("patchesJson6902", i)
             if not isinstance(entry, dict) or not entry.get("target"):
@@ -327,10 +337,10 @@ class _Build:
             patch = self._patch_from(ov, entry.get("path"), entry, where, force_json6902=True)
             resources = apply_patch(resources, patch, self.merger)
         if ov.get("replicas"):
-            replicas.apply_replicas(resources, ov.get("replicas"), file=f)
+            at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f)
         imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))
         if imgs:
-            images.apply_images(resources, imgs, file=f)
+            at("images" if ov.get("images") else "imageTags", images.apply_images, resources, imgs, file=f)
         if ov.get("replacements"):
             self._replacements(ov, resources)
         return resources

@@ -115,6 +115,9 @@ def generate(
     unknown = sorted(set(args) - allowed)
     if unknown:
         raise KcompileError(f"{kind} generator {name!r}: unknown field {unknown[0]!r}", file, line)
+    for key in ("literals", "files", "envs", "envVars"):
+        if args.get(key) is not None and not isinstance(args[key], list):
+            raise KcompileError(f"{kind} generator {name!r}: {key!r} must be a list", file, line)
     behavior = as_text(args.get("behavior") or "create")
     if behavior not in ("create", "merge", "replace"):
         raise KcompileError(f"{kind} generator {name!r}: unknown behavior {behavior!r}", file, line)

@@ -19,11 +19,21 @@ def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None
     for i, op in enumerate(operations):
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise KcompileError(f"JSON 6902 operation {i + 1} needs 'op' and 'path'", file, line)
-    try:
-        return jsonpatch.JsonPatch(operations).apply(obj, in_place=False)
-    except jsonpatch.JsonPatchTestFailed as e:
-        raise KcompileError(f"JSON 6902 'test' failed: {e}", file, line) from None
-    except (jsonpatch.JsonPatchConflict, jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException) as e:
-        raise KcompileError(f"JSON 6902 patch does not apply: {e}", file, line) from None
-    except (KeyError, IndexError, TypeError, ValueError) as e:
-        raise KcompileError(f"JSON 6902 patch does not apply: {e}", file, line) from None
+    import copy
+
+    doc = copy.deepcopy(obj)
+    # One operation at a time, so an error can name the operation; the messages of
+    # jsonpatch/jsonpointer quote the whole object (it may be a Secret): never shown.
+    for i, op in enumerate(operations, 1):
+        what = f"JSON 6902 operation {i} ({op.get('op')} {op.get('path')})"
+        try:
+            doc = jsonpatch.JsonPatch([op]).apply(doc, in_place=True)
+        except jsonpatch.JsonPatchTestFailed:
+            raise KcompileError(f"{what}: the test failed (the value differs)", file, line) from None
+        except jsonpatch.InvalidJsonPatch:
+            raise KcompileError(f"{what}: not a valid operation", file, line) from None
+        except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException, KeyError, IndexError):
+            raise KcompileError(f"{what}: the path does not exist in the object", file, line) from None
+        except (TypeError, ValueError):
+            raise KcompileError(f"{what}: does not apply to this object", file, line) from None
+    return doc

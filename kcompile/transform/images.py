@@ -33,6 +33,8 @@ def split_image(image: str) -> tuple[str, str, str]:
 
 class ImageRule:
     def __init__(self, entry: dict[str, Any], file: str | None) -> None:
+        if not isinstance(entry, dict):
+            raise KcompileError(f"each images entry must be a map with 'name' (found {entry!r})", file)
         name = entry.get("name")
         if not isinstance(name, str) or not name:
             raise KcompileError("each images entry needs a 'name'", file)

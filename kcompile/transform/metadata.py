@@ -17,6 +17,9 @@ def _string_map(pairs: Any, what: str, file: str | None) -> dict[str, str]:
         return {}
     if not isinstance(pairs, dict):
         raise KcompileError(f"{what} must be a map of strings", file)
+    for k, v in pairs.items():
+        if isinstance(v, (dict, list)):
+            raise KcompileError(f"{what}: the value of {k!r} must be a string, not a {type(v).__name__}", file)
     return {str(k): as_text(v) for k, v in pairs.items()}
 
 
