@@ -149,7 +149,7 @@ def _merge_map(base: dict, patch: dict, t: Any, ctx: _Ctx, path: str) -> Any:
         else:
             if isinstance(bv, (dict, list)):
                 raise ctx.error(
-                    f"the patch has a scalar ({pv!r}) where the base has {_type_name(bv)}; "
+                    f"the patch has a scalar where the base has {_type_name(bv)}; "
                     "use null to delete it or '$patch: replace'", sub,
                 )
             base[key] = pv
