@@ -181,7 +181,7 @@ def _source_value(resources: list[Resource], r: dict[str, Any], file, line) -> A
         parts = as_text(value).split(as_text(delim))
         idx = int(opts.get("index") or 0)
         if idx < 0 or idx >= len(parts):
-            raise KcompileError(f"options.index {idx} is out of range for {as_text(value)!r}", file, line)
+            raise KcompileError(f"options.index {idx} is out of range: the source value has {len(parts)} part(s)", file, line)
         value = parts[idx]
     return value
 
