@@ -149,12 +149,12 @@ _TIMESTAMP_LIKE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?")
 # Plain scalars: no indicator at the start, no ': ' or ' #' inside, printable ASCII-ish.
 _PLAIN_SAFE = re.compile(
     r"(?![-?:,\[\]{}#&*!|>'\"%@`\s])"  # first character is not an indicator or space
-    r"(?:[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff:#]|:(?=[^\s])|(?<=[^\s])#)*"
+    r"(?:[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff:#]|:(?=[^\s])|(?<=[^\s])#)*"
     r"(?<![\s:])"  # nor ends with a space or colon
 )
 _PLAIN_SAFE_DASH = re.compile(r"-[^\s\-]")  # '-Xmx1g', '-v' are fine plain
-_NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\"\\\\]")
-_BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]| \n|\t\n")
+_NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff\"\\\\]")
+_BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]| \n|\t\n")
 
 
 def is_ambiguous(s: str) -> bool:
@@ -182,7 +182,7 @@ def _double_quoted(s: str) -> str:
     out = json.dumps(s, ensure_ascii=False)
     # json leaves these unescaped; YAML readers treat some as breaks or non-printable.
     return re.sub(
-        "[\x7f-\x9f\u2028\u2029\ufeff]", lambda m: f"\\u{ord(m.group()):04x}", out
+        "[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]", lambda m: f"\\u{ord(m.group()):04x}", out
     )
 
 
