@@ -51,6 +51,31 @@ def _tree(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.is_file())
 
 
+# Within one process, a file's stat is checked once however many overlays read it
+# (overlays usually share their bases).
+_STATS: dict[str, tuple[int, int] | None] = {}
+_LISTINGS: dict[str, list[str]] = {}
+
+
+def new_run() -> None:
+    """Forget remembered stats: call at the start of each command (files may change
+    between runs in one process, as in tests)."""
+    _STATS.clear()
+    _LISTINGS.clear()
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    got = _STATS.get(path, False)
+    if got is False:
+        try:
+            st = os.stat(path)
+            got = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            got = None
+        _STATS[path] = got
+    return got  # type: ignore[return-value]
+
+
 class BuildCache:
     def __init__(self, cache_dir: Path) -> None:
         self.dir = cache_dir / f"builds-v{FORMAT}"
@@ -69,13 +94,10 @@ class BuildCache:
         except (OSError, EOFError, ValueError, TypeError):
             return None
         for path, size, mtime, digest in files:
-            try:
-                st = os.stat(path)
-            except OSError:
+            st = _stat(path)
+            if st is None or st[0] != size:
                 return None
-            if st.st_size != size:
-                return None
-            if st.st_mtime_ns != mtime:
+            if st[1] != mtime:
                 try:
                     with open(path, "rb") as f:
                         if _digest(f.read()) != digest:
@@ -83,7 +105,10 @@ class BuildCache:
                 except OSError:
                     return None
         for path, listing in dirs:
-            if _listing(Path(path)) != listing:
+            current = _LISTINGS.get(path)
+            if current is None:
+                current = _LISTINGS[path] = _listing(Path(path))
+            if current != listing:
                 return None
         return payload
 

@@ -103,6 +103,9 @@ def build_many(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Outcome]:
     """Build every overlay, in parallel processes; outcomes in argument order."""
+    from .buildcache import new_run
+
+    new_run()
     results: dict[int, Outcome] = {}
     # Cache hits are answered here: no worker process needed for them.
     for i, o in enumerate(overlays):

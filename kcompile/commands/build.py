@@ -81,9 +81,11 @@ def _build_one_cached(args: argparse.Namespace) -> int:
     """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
     from pathlib import Path
 
+    from ..buildcache import new_run
     from ..emit import is_directory_target, write_atomic, write_directory
     from ..multi import render_overlay
 
+    new_run()
     to_dir = bool(args.output) and args.output != "-" and is_directory_target(args.output)
     outcome = render_overlay(args.overlays[0], build_options(args), args.format, not args.no_validate,
                              args.strict, to_dir)
