@@ -316,3 +316,41 @@ def test_markdown_report_stays_under_the_comment_limit(repo, capsys):
     assert "truncated" in text and "| big | 600 | 0 | 0 | 0 |" in text
     small = render_markdown(compute_plan([], after[:2], environment="s", base_revision=None))
     assert "<details>" in small and "```diff" in small and "truncated" not in small
+
+
+def test_repository_overlay_apply_then_plan(tmp_path, capsys, monkeypatch):
+    """The repository's own dev overlay: apply, change image, replicas, a chart value
+    (ConfigMap) and the Secret, then plan."""
+    import shutil
+
+    for d in ("charts", "overlays"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    state = str(tmp_path / "state.db")
+    assert main(["apply", "overlays/dev", "--state", state, "-m", "dev 1"]) == 0
+    ov = tmp_path / "overlays/dev/kcompile.yaml"
+    text = ov.read_text()
+    text = text.replace("newTag: 2.4.0-rc.1", "newTag: 2.4.0").replace("replicas: 1", "replicas: 3")
+    text = text.replace("LOG_LEVEL: debug", "LOG_LEVEL: info").replace("password=dev-only-password", "password=rotated")
+    ov.write_text(text)
+    capsys.readouterr()
+    assert main(["plan", "overlays/dev", "--state", state, "--format", "json", "--detailed-exitcode"]) == 2
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["environment"] == "overlays/dev" and plan["base_revision"] == 1
+    by = {(c["kind"], c["action"]): c for c in plan["changes"]}
+    dep = by[("Deployment", "update")]
+    paths = {f["path"]: (f["before"], f["after"]) for f in dep["fields"]}
+    assert paths["spec.template.spec.containers[name=webapp].image"] == (
+        "ghcr.io/example/shop-web:2.4.0-rc.1", "ghcr.io/example/shop-web:2.4.0")
+    assert paths["spec.replicas"] == (1, 3)
+    # 3 replicas, maxSurge 25% -> 1, maxUnavailable 0 -> 3 steps, never fewer than 3 available
+    assert dep["rollout"] == {"strategy": "rolling", "replicas": 3, "max_surge": 1, "max_unavailable": 0,
+                              "min_available": 3, "max_total": 4, "steps": 3, "downtime": False}
+    cm = by[("ConfigMap", "update")]
+    assert {"path": "data.LOG_LEVEL", "before": "debug", "after": "info"} in cm["fields"]
+    secret = by[("Secret", "replace")]  # new content hash: the old name is replaced
+    assert secret["replaces"].startswith("db-credentials-")
+    assert {"path": "data.password", "before": "(sensitive value changed)", "after": "(sensitive value changed)"} in secret["fields"]
+    assert all(f["path"] == "metadata.name" or f["before"] in (None, "(sensitive value changed)") for f in secret["fields"])
+    assert "rotated" not in json.dumps(plan)
