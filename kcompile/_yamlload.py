@@ -23,12 +23,13 @@ class _Tags:
 class _Resolver(yaml.resolver.BaseResolver):
     """Tags every plain scalar as 'plain'; the constructor applies go-yaml's rules."""
 
+    # libyaml calls this once per node: kept to a few comparisons (no path resolvers).
     def resolve(self, kind, value, implicit):  # type: ignore[override]
-        if kind is yaml.ScalarNode and implicit[0]:
-            if value == "<<":
-                return _Tags.MERGE
-            return _Tags.PLAIN
-        return super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                return _Tags.MERGE if value == "<<" else _Tags.PLAIN
+            return "tag:yaml.org,2002:str"
+        return "tag:yaml.org,2002:map" if kind is yaml.MappingNode else "tag:yaml.org,2002:seq"
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -200,6 +201,7 @@ class _Fallback(Exception):
 
 
 _STR = "tag:yaml.org,2002:str"
+_PLAIN = _Tags.PLAIN
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _ScalarNode = yaml.ScalarNode
@@ -212,7 +214,7 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
     cls = node.__class__
     tag = node.tag
     if cls is _ScalarNode:
-        if tag == _Tags.PLAIN:
+        if tag == _PLAIN:
             value = _resolve_plain(node.value)
             if keep_text and type(value) in (int, float):
                 value = (TextInt if type(value) is int else TextFloat)(value)
@@ -230,13 +232,28 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
             raise _Fallback
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.__class__ is not _ScalarNode or key_node.tag == _Tags.MERGE:
+            if key_node.__class__ is not _ScalarNode:
                 raise _Fallback
-            key = key_node.value if key_node.tag == _STR else _fast_build(key_node, seen, False)
-            if not isinstance(key, str):
+            ktag = key_node.tag
+            if ktag == _STR:
+                key = key_node.value
+            elif ktag == _PLAIN:
+                key = key_node.value
+                if _resolve_plain(key).__class__ is not str:
+                    raise _Fallback  # a number/bool/null key: the full constructor names it
+            else:
                 raise _Fallback
             if key in out:
                 raise _Fallback  # the full constructor reports it with both lines
+            # scalar values inline: most values are scalars, a call each adds up
+            if value_node.__class__ is _ScalarNode and not keep_text:
+                vtag = value_node.tag
+                if vtag == _PLAIN:
+                    out[key] = _resolve_plain(value_node.value)
+                    continue
+                if vtag == _STR:
+                    out[key] = value_node.value
+                    continue
             out[key] = _fast_build(value_node, seen, keep_text)
         return out
     if tag != _SEQ:
