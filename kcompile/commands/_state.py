@@ -14,6 +14,8 @@ def add_state_options(p: argparse.ArgumentParser) -> None:
 
 
 def environment_name(args: argparse.Namespace, overlay: Path, root: Path) -> str:
+    """``--env NAME``, else the overlay directory relative to the repository root
+    (``overlays/prod``), so the name is the same from any working directory."""
     if getattr(args, "env", None):
         return args.env
     try:
@@ -23,7 +25,21 @@ def environment_name(args: argparse.Namespace, overlay: Path, root: Path) -> str
         return overlay.resolve().as_posix()
 
 
+def locate(args: argparse.Namespace) -> tuple[Path, Path, str]:
+    """(overlay directory, repository root, environment) without building: for commands
+    that only read the state (history, rollback)."""
+    from ..errors import KcompileError
+    from ..files import find_repo_root
+
+    overlay = Path(args.overlay)
+    if not overlay.is_dir():
+        raise KcompileError(f"overlay directory {args.overlay} does not exist", args.overlay)
+    root = find_repo_root(overlay)
+    return overlay, root, environment_name(args, overlay, root)
+
+
 def store_for(args: argparse.Namespace, root: Path):
+    """The state store: ``--state``, else ``$KCOMPILE_STATE``, else ``<root>/.kcompile/state.db``."""
     from ..state import default_state_path, open_store
 
     path = Path(args.state) if getattr(args, "state", None) else default_state_path(root)

@@ -36,11 +36,14 @@ def run(args: argparse.Namespace) -> int:
 
         validate_or_fail(result, kube_version=args.kube_version)
     objects = [r.body for r in result.resources]
-    if args.kubectl:
-        kubectl_apply(render(objects))
     env = environment_name(args, result.overlay, result.root)
     store = store_for(args, result.root)
-    rev = store.record(env, objects, commit=git_commit(result.root), message=args.message,
-                       lock_timeout=args.lock_timeout)
+    commit = git_commit(result.root)
+    # The lock covers kubectl too: two applies to one environment never interleave,
+    # in the cluster or in the store.
+    with store.lock(env, args.lock_timeout):
+        if args.kubectl:
+            kubectl_apply(render(objects))
+        rev = store.record(env, objects, commit=commit, message=args.message, lock_timeout=args.lock_timeout)
     print(f"kcompile: recorded revision {rev.revision} of {env} ({len(objects)} objects)", file=sys.stderr)
     return 0
