@@ -156,8 +156,10 @@ class SQLiteStore:
         fails if another process created the key first; then that key is used)."""
         self.key_path.parent.mkdir(parents=True, exist_ok=True)
         key = os.urandom(KEY_SIZE)
-        tmp = self.key_path.with_name(f"{self.key_path.name}.{os.getpid()}.tmp")
-        fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix=self.key_path.name + ".", suffix=".tmp", dir=self.key_path.parent)
+        tmp = Path(name)  # mkstemp creates the file with mode 0600
         try:
             os.write(fd, key)
             os.fsync(fd)
@@ -167,6 +169,14 @@ class SQLiteStore:
             os.link(tmp, self.key_path)
         except FileExistsError:
             key = self.key_path.read_bytes()
+        except OSError:  # no hard links on this file system: exclusive create instead
+            try:
+                fd = os.open(str(self.key_path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                key = self.key_path.read_bytes()
+            else:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(key)
         finally:
             tmp.unlink()
         return key
