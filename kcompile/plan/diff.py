@@ -6,7 +6,7 @@ matched item by item, so reordering them is not a change and a path reads
 ``spec.template.spec.containers[name=web].image``. Other lists are atomic, as they are
 for Kubernetes. Resource quantities that Kubernetes stores as the same value
 (``500m`` / ``0.5``, ``1Gi`` / ``1024Mi``) are equal. ``None`` and an absent key are the
-same (Kubernetes drops nulls). Secret ``data``/``stringData`` values (already keyed
+same (Kubernetes drops nulls), and so are a port's ``protocol: TCP`` and no protocol. Secret ``data``/``stringData`` values (already keyed
 digests) are reported only as "(sensitive value …)".
 
 Measured (docs/decisions.md): this differ takes ~60 µs per changed Deployment; DeepDiff
@@ -97,6 +97,8 @@ class _Differ:
     def diff(self, before: Any, after: Any, path: str, fpath: tuple[str, ...]) -> None:
         if before == after:
             return
+        if fpath and fpath[-1] == "protocol" and before in (None, "TCP") and after in (None, "TCP"):
+            return  # Kubernetes defaults a port's protocol to TCP
         if isinstance(before, dict) and isinstance(after, dict):
             for k in sorted(set(before) | set(after)):
                 self.diff(before.get(k), after.get(k), path_join(path, k), fpath + (k,))

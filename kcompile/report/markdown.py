@@ -75,7 +75,7 @@ def _section(ch: Change, limit: int = SECTION_LIMIT) -> str:
         text = "\n".join(body)
         fence = _fence(text)
         out += [f"{fence}diff", text, fence]
-    out += ["", "</details>", ""]
+    out += ["", "</details>", "", ""]  # a blank line between sections keeps GitHub's markdown parser happy
     return "\n".join(out)
 
 

@@ -46,6 +46,7 @@ def test_added_and_removed_list_items_and_multi_key_ports():
     b["spec"]["ports"].pop(1)
     b["spec"]["ports"].append({"port": 443})
     got = paths(a, b)
+    assert not any(p.endswith(".protocol") for p, _, _ in got)
     assert ("spec.ports[port=80,protocol=TCP].targetPort", 8080, 9090) in got
     assert ("spec.ports[port=53,protocol=UDP]", {"port": 53, "protocol": "UDP"}, None) in got
     assert ("spec.ports[port=443,protocol=TCP]", None, {"port": 443}) in got
