@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from ..emit import render
     from ..errors import KcompileError
     from ..state.masking import has_masked_values
-    from ._state import git_commit, kubectl_apply, locate, store_for
+    from ._state import git_commit, locate, record_with_kubectl, store_for
 
     overlay, root, env = locate(args)
     store = store_for(args, root)
@@ -102,10 +102,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(manifests)
         return 0
     message = args.message if args.message is not None else f"rollback to revision {args.to_revision}"
-    with store.lock(env, args.lock_timeout):
-        if args.kubectl:
-            kubectl_apply(manifests)
-        rev = store.record(env, objects, commit=git_commit(root), message=message)
+    rev, _ = record_with_kubectl(store, env, objects, use_kubectl=args.kubectl, commit=git_commit(root),
+                                 message=message, lock_timeout=args.lock_timeout)
     sys.stdout.write(manifests)
     print(f"kcompile: recorded revision {rev.revision} of {env} (rollback to revision {args.to_revision})",
           file=sys.stderr)

@@ -470,24 +470,48 @@ def test_rollback_without_secrets_works_when_the_tree_does_not_build(repo, capsy
 
 
 def _fake_kubectl(tmp: Path, exit_code: int) -> Path:
+    """A kubectl stand-in: logs each call's arguments and stdin to kubectl.log."""
     script = tmp / f"kubectl-{exit_code}"
-    script.write_text(f"#!/bin/sh\ncat > {tmp}/kubectl-input.yaml\necho 'applied by fake kubectl'\n"
-                      f"echo 'some failure' >&2\nexit {exit_code}\n")
+    script.write_text(f"#!/bin/sh\necho \"ARGS: $*\" >> {tmp}/kubectl.log\ncat >> {tmp}/kubectl.log\n"
+                      f"echo 'applied by fake kubectl'\necho 'some failure' >&2\nexit {exit_code}\n")
     script.chmod(0o755)
     return script
 
 
 def test_apply_with_kubectl_records_only_on_success(repo, capsys, monkeypatch):
+    log = repo.root / "kubectl.log"
     monkeypatch.setenv("KCOMPILE_KUBECTL", str(_fake_kubectl(repo.root, 1)))
     code, _, err = repo.run(capsys, "apply", "--kubectl")
     assert code == 1 and "kubectl apply failed" in err and "nothing was recorded" in err
     assert repo.history(capsys) == []
+    log.unlink()
     monkeypatch.setenv("KCOMPILE_KUBECTL", str(_fake_kubectl(repo.root, 0)))
     code, out, err = repo.run(capsys, "apply", "--kubectl", "-m", "via kubectl")
     assert code == 0 and "applied by fake kubectl" in out
-    sent = (repo.root / "kubectl-input.yaml").read_text()
+    assert "4 created, 0 updated, 0 replaced, 0 deleted" in err
+    sent = log.read_text()
+    assert sent.startswith("ARGS: apply -f -\n") and sent.count("ARGS:") == 1
     assert "kind: Deployment" in sent and "hunter2-first" in sent  # the cluster gets real values
     assert [h["message"] for h in repo.history(capsys)] == ["via kubectl"]
+
+
+def test_apply_with_kubectl_deletes_and_replaces_what_the_plan_says(repo, capsys, monkeypatch):
+    log = repo.root / "kubectl.log"
+    monkeypatch.setenv("KCOMPILE_KUBECTL", str(_fake_kubectl(repo.root, 0)))
+    repo.write([deployment(), CM, SECRET, QUOTA, SERVICE])
+    assert repo.run(capsys, "apply", "--kubectl")[0] == 0
+    log.unlink()
+    # the selector changes (replace in place: --force), the Service and quota go away (deleted)
+    repo.write([deployment(selector={"app": "web", "v": "2"}), CM, SECRET])
+    code, _, err = repo.run(capsys, "apply", "--kubectl")
+    assert code == 0, err
+    calls = log.read_text().split("ARGS: ")[1:]
+    assert calls[0].startswith("apply --force -f -")
+    assert calls[1].startswith("delete --ignore-not-found -f -")
+    deleted = calls[1]
+    assert deleted.index("kind: Service") < deleted.index("kind: ResourceQuota")  # reverse apply order
+    assert "spec" not in deleted and "name: web" in deleted and "namespace: dev" in deleted
+    assert "1 replaced, 2 deleted" in err
 
 
 def test_newer_or_corrupted_state_file_is_a_clear_error(repo, capsys):
