@@ -13,6 +13,8 @@ def add_state_options(p: argparse.ArgumentParser) -> None:
 
 
 def environment_name(args: argparse.Namespace, overlay: Path, root: Path) -> str:
+    """``--env NAME``, else the overlay directory relative to the repository root
+    (``overlays/prod``), so the name is the same from any working directory."""
     if getattr(args, "env", None):
         return args.env
     try:
@@ -22,7 +24,21 @@ def environment_name(args: argparse.Namespace, overlay: Path, root: Path) -> str
         return overlay.resolve().as_posix()
 
 
+def locate(args: argparse.Namespace) -> tuple[Path, Path, str]:
+    """(overlay directory, repository root, environment) without building: for commands
+    that only read the state (history, rollback)."""
+    from ..errors import KcompileError
+    from ..files import find_repo_root
+
+    overlay = Path(args.overlay)
+    if not overlay.is_dir():
+        raise KcompileError(f"overlay directory {args.overlay} does not exist", args.overlay)
+    root = find_repo_root(overlay)
+    return overlay, root, environment_name(args, overlay, root)
+
+
 def store_for(args: argparse.Namespace, root: Path):
+    """The state store: ``--state``, else ``$KCOMPILE_STATE``, else ``<root>/.kcompile/state.db``."""
     from ..state import default_state_path, open_store
 
     path = Path(args.state) if getattr(args, "state", None) else default_state_path(root)
@@ -44,18 +60,49 @@ def git_commit(root: Path) -> str | None:
     return commit + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
-def kubectl_apply(manifests: str) -> None:
-    """Pipe manifests to `kubectl apply -f -`; a failure is a user error (nothing recorded)."""
+def _kubectl(args: list[str], manifests: str, what: str) -> None:
+    """Run ``kubectl ARGS`` with ``manifests`` on stdin; a failure is a user error."""
     import subprocess
 
     from ..errors import KcompileError
 
     kubectl = os.environ.get("KCOMPILE_KUBECTL", "kubectl")
     try:
-        proc = subprocess.run([kubectl, "apply", "-f", "-"], input=manifests, text=True, capture_output=True)
+        proc = subprocess.run([kubectl, *args], input=manifests, text=True, capture_output=True)
     except FileNotFoundError:
         raise KcompileError(f"--kubectl: {kubectl} not found on PATH; nothing was recorded") from None
     if proc.returncode != 0:
-        raise KcompileError(f"kubectl apply failed; nothing was recorded: {proc.stderr.strip()}")
+        raise KcompileError(f"{what} failed; nothing was recorded: {proc.stderr.strip()}")
     if proc.stdout:
         print(proc.stdout, end="")
+
+
+def record_with_kubectl(store, env: str, objects: list[dict], *, use_kubectl: bool, commit: str | None,
+                        message: str, lock_timeout: float):
+    """Under the environment lock: plan against the latest revision, then (with
+    ``use_kubectl``) `kubectl apply` the objects — with ``--force`` when the plan replaces
+    an object in place (immutable field: delete and create) — and `kubectl delete` what the
+    plan deletes (and old content-hash names), in reverse apply order; then record.
+    Returns (revision, plan). Nothing is recorded if kubectl fails."""
+    from ..emit import render
+    from ..plan import compute_plan
+    from ..plan.order import sort_key
+
+    with store.lock(env, lock_timeout):
+        base = store.latest(env)
+        plan = compute_plan(base.objects if base else [], store.mask(objects), environment=env,
+                            base_revision=base.revision if base else None)
+        if use_kubectl:
+            in_place = any(c.action == "replace" and not c.replaces for c in plan.changes)
+            _kubectl(["apply", *(["--force"] if in_place else []), "-f", "-"], render(objects), "kubectl apply")
+            stale = [c.before for c in plan.changes
+                     if c.before is not None and (c.action == "delete" or c.replaces)]
+            stale.sort(key=lambda o: sort_key("delete", o.get("kind", ""), (o.get("metadata") or {}).get("namespace") or "",
+                                              (o.get("metadata") or {}).get("name") or ""))
+            if stale:
+                refs = [{"apiVersion": o.get("apiVersion"), "kind": o.get("kind"),
+                         "metadata": {k: v for k, v in (o.get("metadata") or {}).items() if k in ("name", "namespace")}}
+                        for o in stale]
+                _kubectl(["delete", "--ignore-not-found", "-f", "-"], render(refs), "kubectl delete")
+        rev = store.record(env, objects, commit=commit, message=message)
+    return rev, plan

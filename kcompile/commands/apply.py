@@ -26,8 +26,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..build import build
-    from ..emit import render
-    from ._state import environment_name, git_commit, kubectl_apply, store_for
+    from ._state import environment_name, git_commit, record_with_kubectl, store_for
     from .build import build_options
 
     result = build(args.overlay, build_options(args))
@@ -36,11 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
         validate_or_fail(result, kube_version=args.kube_version)
     objects = [r.body for r in result.resources]
-    if args.kubectl:
-        kubectl_apply(render(objects))
     env = environment_name(args, result.overlay, result.root)
     store = store_for(args, result.root)
-    rev = store.record(env, objects, commit=git_commit(result.root), message=args.message,
-                       lock_timeout=args.lock_timeout)
-    print(f"kcompile: recorded revision {rev.revision} of {env} ({len(objects)} objects)", file=sys.stderr)
+    # The lock covers kubectl too: two applies to one environment never interleave,
+    # in the cluster or in the store.
+    rev, plan = record_with_kubectl(store, env, objects, use_kubectl=args.kubectl, commit=git_commit(result.root),
+                                    message=args.message, lock_timeout=args.lock_timeout)
+    s = plan.summary
+    print(f"kcompile: recorded revision {rev.revision} of {env} ({len(objects)} objects: {s['create']} created, "
+          f"{s['update']} updated, {s['replace']} replaced, {s['delete']} deleted)", file=sys.stderr)
     return 0

@@ -18,14 +18,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from ._state import locate, store_for
 
-    from ..files import find_repo_root
-    from ._state import environment_name, store_for
-
-    overlay = Path(args.overlay)
-    root = find_repo_root(overlay)
-    env = environment_name(args, overlay, root)
+    _, root, env = locate(args)
     revisions = store_for(args, root).history(env)
     if args.format == "json":
         sys.stdout.write(json.dumps([r.summary() for r in revisions], indent=2) + "\n")

@@ -35,7 +35,9 @@ def render(plan, fmt: str) -> str:
         return render_json(plan)
     if fmt == "markdown":
         return render_markdown(plan)
-    return render_text(plan, color=sys.stdout.isatty())
+    import os
+
+    return render_text(plan, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,13 +57,15 @@ def run(args: argparse.Namespace) -> int:
     if args.revision is not None:
         base = store.get(env, args.revision)
         if base is None:
-            raise KcompileError(f"environment {env!r} has no revision {args.revision}")
+            known = [r.revision for r in store.history(env)]
+            have = f"it has revisions {known[0]}..{known[-1]}" if known else "nothing was applied to it yet"
+            raise KcompileError(f"environment {env!r} has no revision {args.revision} ({have})")
     else:
         base = store.latest(env)
     before = base.objects if base else []
     after = store.mask([r.body for r in result.resources])
     plan = compute_plan(before or [], after, environment=env, base_revision=base.revision if base else None,
-                        show_unchanged=args.show_unchanged)
+                        show_unchanged=args.show_unchanged, kube_version=args.kube_version)
     sys.stdout.write(render(plan, args.format))
     if args.detailed_exitcode:
         return 2 if plan.has_changes else 0

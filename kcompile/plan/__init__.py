@@ -1,267 +1,43 @@
 """Computing a plan: the changes from one set of objects (the last applied revision, or
-a build at another git revision) to another (the new build).
+a build at another git revision) to another (the new build). Pure data in, data out:
+nothing here reads files, the state store or the terminal.
 
-Field-level differences match list items by their merge keys from the Kubernetes schemas
-(``spec.template.spec.containers[name=web].image``), so reordering is not a change.
-Secret values are compared as keyed digests and shown only as "(sensitive value …)".
+- Objects are matched by group/kind/namespace/name (the API version may change).
+- A ConfigMap/Secret whose content-hash name changed (``app-config-5f9c8d7b2k`` →
+  ``app-config-h7m4t9c2bg``) is one ``replace`` of the old name by the new one, with its
+  data diff, not an unrelated create and delete.
+- ``update`` becomes ``replace`` when an immutable field changed (:mod:`.immutable`).
+- Rollout impact per workload change (:mod:`.rollout`); warnings for ConfigMaps/Secrets
+  changed in place under workloads that will not restart, and for quotas exceeded.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
+from .diff import field_changes
+from .immutable import needs_replace
 from .model import (ACTIONS, SENSITIVE_ADDED, SENSITIVE_CHANGED, SENSITIVE_REMOVED, Change, FieldChange, Plan,
-                    QuotaUse)
+                    QuotaUse, Rollout)
+from .order import APPLY_ORDER, apply_rank, sort_key
 from .rollout import rollout_for
 
-__all__ = ["compute_plan", "Plan", "Change", "FieldChange", "ACTIONS", "apply_rank"]
+__all__ = ["compute_plan", "Plan", "Change", "FieldChange", "Rollout", "QuotaUse", "ACTIONS", "APPLY_ORDER",
+           "apply_rank", "field_changes", "needs_replace", "rollout_for",
+           "SENSITIVE_ADDED", "SENSITIVE_CHANGED", "SENSITIVE_REMOVED"]
 
-# Apply order (SPEC §7); CustomResourceDefinitions go with Namespaces so custom objects
-# can follow. Deletes run after, in reverse.
-APPLY_ORDER = [
-    ["Namespace", "CustomResourceDefinition"], ["ResourceQuota"], ["LimitRange"], ["ServiceAccount"], ["Secret"],
-    ["ConfigMap"], ["StorageClass", "PersistentVolume", "PersistentVolumeClaim"],
-    ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"], ["Service"],
-    ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"],
-    ["HorizontalPodAutoscaler"], ["Ingress", "IngressClass"],
-]
-_RANK = {kind: i for i, kinds in enumerate(APPLY_ORDER) for kind in kinds}
+# Kustomize's content hash: 10 characters of [a-z0-9] appended with a dash.
 HASH_SUFFIX = re.compile(r"^(?P<base>.+)-[a-z0-9]{10}$")
+_HASHED_KINDS = ("ConfigMap", "Secret")
+
+Key = tuple[str, str, str, str]  # (group, kind, namespace, name)
 
 
-def apply_rank(kind: str) -> int:
-    return _RANK.get(kind, len(APPLY_ORDER))
-
-
-def _key(o: dict) -> tuple[str, str, str, str]:
+def _key(o: dict) -> Key:
     md = o.get("metadata") or {}
-    group = o.get("apiVersion", "").rpartition("/")[0]
+    group = str(o.get("apiVersion", "")).rpartition("/")[0]
     return (group, o.get("kind", ""), md.get("namespace") or "", md.get("name") or "")
-
-
-# -- field diffs -------------------------------------------------------------------------
-
-def _merge_keys(api_version: str, kind: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
-    try:
-        from ..schema import list_merge_keys
-
-        return list_merge_keys(api_version, kind, path)
-    except Exception:  # no schemas installed: fall back to matching by position
-        return None
-
-
-def _item_key(item: Any, keys: tuple[str, ...]) -> tuple | None:
-    if not isinstance(item, dict):
-        return None
-    out = []
-    for k in keys:
-        v = item.get(k)
-        if v is None and k == "protocol":
-            v = "TCP"
-        if v is None:
-            return None
-        out.append(str(v))
-    return tuple(out)
-
-
-def diff_values(before: Any, after: Any, path: str, fpath: tuple[str, ...], api: str, kind: str,
-                out: list[FieldChange]) -> None:
-    """Append the differences between two values under ``path`` to ``out``."""
-    if before == after:
-        return
-    if isinstance(before, dict) and isinstance(after, dict):
-        for k in sorted(set(before) | set(after)):
-            sub = f"{path}.{k}" if path else k
-            diff_values(before.get(k), after.get(k), sub, fpath + (k,), api, kind, out)
-        return
-    if isinstance(before, list) and isinstance(after, list):
-        keys = _merge_keys(api, kind, fpath)
-        if keys:
-            bmap = {_item_key(i, keys): i for i in before}
-            amap = {_item_key(i, keys): i for i in after}
-            if None not in bmap and None not in amap:
-                for k in list(dict.fromkeys(list(bmap) + list(amap))):
-                    label = ",".join(f"{n}={v}" for n, v in zip(keys, k))
-                    diff_values(bmap.get(k), amap.get(k), f"{path}[{label}]", fpath, api, kind, out)
-                return
-        out.append(FieldChange(path, before, after))
-        return
-    out.append(FieldChange(path, before, after))
-
-
-def _sensitive(fields: list[FieldChange], kind: str) -> None:
-    if kind != "Secret":
-        return
-    for f in fields:
-        if f.path.startswith(("data", "stringData")):
-            if f.before is None:
-                f.before, f.after = None, SENSITIVE_ADDED
-            elif f.after is None:
-                f.before, f.after = SENSITIVE_REMOVED, None
-            else:
-                f.before, f.after = SENSITIVE_CHANGED, SENSITIVE_CHANGED
-            if isinstance(f.before, dict) or isinstance(f.after, dict):  # a whole map
-                f.before = SENSITIVE_CHANGED if f.before is not None else None
-
-
-def field_changes(before: dict, after: dict) -> list[FieldChange]:
-    api, kind = (after or before).get("apiVersion", ""), (after or before).get("kind", "")
-    out: list[FieldChange] = []
-    diff_values(_strip_status(before), _strip_status(after), "", (), api, kind, out)
-    _sensitive(out, kind)
-    return out
-
-
-def _strip_status(o: dict | None) -> Any:
-    if not isinstance(o, dict):
-        return o
-    return {k: v for k, v in o.items() if k != "status"}
-
-
-# -- immutable fields ---------------------------------------------------------------------
-
-def _get(o: dict | None, *path: str) -> Any:
-    node: Any = o
-    for p in path:
-        node = node.get(p) if isinstance(node, dict) else None
-    return node
-
-
-def needs_replace(before: dict, after: dict) -> str | None:
-    """Why the change needs delete + create (an immutable field changed), or None."""
-    kind = after.get("kind")
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
-        if _get(before, "spec", "selector") != _get(after, "spec", "selector"):
-            return "spec.selector is immutable"
-    if kind == "StatefulSet":
-        for f in ("volumeClaimTemplates", "serviceName", "podManagementPolicy"):
-            if _get(before, "spec", f) != _get(after, "spec", f):
-                return f"spec.{f} is immutable"
-    if kind == "Job":
-        for f in ("template", "selector"):
-            if _get(before, "spec", f) != _get(after, "spec", f):
-                return f"spec.{f} is immutable"
-    if kind == "Service":
-        b, a = _get(before, "spec", "clusterIP"), _get(after, "spec", "clusterIP")
-        if b is not None and a is not None and b != a:
-            return "spec.clusterIP is immutable"
-    if kind == "PersistentVolumeClaim":
-        bs, as_ = dict(_get(before, "spec") or {}), dict(_get(after, "spec") or {})
-        for s in (bs, as_):
-            s.pop("resources", None)
-        if bs != as_:
-            return "a PersistentVolumeClaim's spec is immutable (except storage requests)"
-    if kind == "Secret" and (before.get("type") or "Opaque") != (after.get("type") or "Opaque"):
-        return "a Secret's type is immutable"
-    if kind in ("ConfigMap", "Secret") and before.get("immutable") is True:
-        for f in ("data", "binaryData", "stringData"):
-            if before.get(f) != after.get(f):
-                return f"{kind} is immutable: its data cannot change in place"
-    if kind == "Pod" and _get(before, "spec") != _get(after, "spec"):
-        return "a Pod's spec is (mostly) immutable"
-    return None
-
-
-# -- references from workloads to ConfigMaps/Secrets ---------------------------------------
-
-def _config_refs(obj: dict) -> set[tuple[str, str]]:
-    from ..model import Resource
-    from ..validate.checks import _refs, pod_spec
-
-    r = Resource(body=obj)
-    base, spec = pod_spec(r)
-    if spec is None:
-        return set()
-    return {(kind, name) for kind, name, _, _ in _refs(spec, base)}
-
-
-# -- the plan --------------------------------------------------------------------------------
-
-def compute_plan(
-    before: list[dict],
-    after: list[dict],
-    *,
-    environment: str,
-    base_revision: int | None,
-    show_unchanged: bool = False,
-) -> Plan:
-    """The ordered changes from ``before`` to ``after`` (Secret values already masked)."""
-    bmap = {_key(o): o for o in before}
-    amap = {_key(o): o for o in after}
-    changes: list[Change] = []
-    unchanged: list[Change] = []
-    created = [k for k in amap if k not in bmap]
-    deleted = [k for k in bmap if k not in amap]
-
-    # hash-suffixed ConfigMap/Secret renames: one replacement, not create + delete
-    renamed: dict[tuple, tuple] = {}
-    by_base: dict[tuple, list[tuple]] = {}
-    for k in deleted:
-        m = HASH_SUFFIX.match(k[3])
-        if k[1] in ("ConfigMap", "Secret") and m:
-            by_base.setdefault((k[0], k[1], k[2], m.group("base")), []).append(k)
-    for k in created:
-        m = HASH_SUFFIX.match(k[3])
-        if k[1] in ("ConfigMap", "Secret") and m:
-            olds = by_base.get((k[0], k[1], k[2], m.group("base")))
-            if olds:
-                renamed[k] = olds.pop(0)
-
-    for k, new in amap.items():
-        old = bmap.get(k)
-        if old is None and k in renamed:
-            old_key = renamed[k]
-            c = _change("replace", new, bmap[old_key], new)
-            c.replaces = old_key[3]
-            c.fields = field_changes(bmap[old_key], new)
-            c.warnings.append(f"replaces {k[1]} {old_key[3]} (content-hash name): workloads that use it roll")
-            changes.append(c)
-            continue
-        if old is None:
-            c = _change("create", new, None, new)
-            c.rollout = rollout_for("create", None, new)
-            changes.append(c)
-            continue
-        fields = field_changes(old, new)
-        if not fields:
-            if show_unchanged:
-                unchanged.append(_change("update", new, old, new))
-            continue
-        reason = needs_replace(old, new)
-        c = _change("replace" if reason else "update", new, old, new)
-        c.fields = fields
-        if reason:
-            c.warnings.append(f"{reason}: the object is deleted and created again")
-        c.rollout = rollout_for(c.action, old, new)
-        changes.append(c)
-    replaced_old = set(renamed.values())
-    for k in deleted:
-        if k in replaced_old:
-            continue
-        old = bmap[k]
-        c = _change("delete", old, old, None)
-        c.rollout = rollout_for("delete", old, None)
-        changes.append(c)
-
-    _config_warnings(changes, after)
-    quota = _quota(after)
-    for q in quota:
-        if q.over:
-            for c in changes:
-                if c.namespace == q.namespace and c.kind in ("Deployment", "StatefulSet", "ResourceQuota"):
-                    c.warnings.append(f"namespace {q.namespace} would use {q.resource}={q.used}, over "
-                                      f"ResourceQuota {q.quota} ({q.hard})")
-                    break
-
-    def order(c: Change) -> tuple:
-        rank = apply_rank(c.kind)
-        if c.action == "delete":
-            return (1, -rank, c.namespace, c.name)
-        return (0, rank, c.namespace, c.name)
-
-    changes.sort(key=order)
-    return Plan(environment, base_revision, changes, unchanged, quota)
 
 
 def _change(action: str, obj: dict, before: dict | None, after: dict | None) -> Change:
@@ -270,48 +46,181 @@ def _change(action: str, obj: dict, before: dict | None, after: dict | None) -> 
                   md.get("name") or "", before, after)
 
 
+def _hash_renames(created: list[Key], deleted: list[Key]) -> dict[Key, Key]:
+    """New key -> old key for ConfigMaps/Secrets whose names differ only in the hash."""
+    olds: dict[tuple, list[Key]] = {}
+    for k in deleted:
+        m = HASH_SUFFIX.match(k[3])
+        if k[1] in _HASHED_KINDS and m:
+            olds.setdefault((k[0], k[1], k[2], m.group("base")), []).append(k)
+    renamed: dict[Key, Key] = {}
+    for k in created:
+        m = HASH_SUFFIX.match(k[3])
+        if k[1] in _HASHED_KINDS and m:
+            candidates = olds.get((k[0], k[1], k[2], m.group("base")))
+            if candidates:
+                renamed[k] = candidates.pop(0)
+    return renamed
+
+
+def compute_plan(
+    before: list[dict],
+    after: list[dict],
+    *,
+    environment: str,
+    base_revision: int | None,
+    show_unchanged: bool = False,
+    kube_version: str | None = None,
+) -> Plan:
+    """The ordered changes from ``before`` to ``after``.
+
+    Both lists must already have Secret values masked the same way (state store digests);
+    ``before`` is empty when nothing was applied (everything is a create)."""
+    bmap = {_key(o): o for o in before}
+    amap = {_key(o): o for o in after}
+    created = [k for k in amap if k not in bmap]
+    deleted = [k for k in bmap if k not in amap]
+    renamed = _hash_renames(created, deleted)
+    changes: list[Change] = []
+    unchanged: list[Change] = []
+
+    for k, new in amap.items():
+        old = bmap.get(k)
+        if old is None and k in renamed:
+            old_obj = bmap[renamed[k]]
+            c = _change("replace", new, old_obj, new)
+            c.replaces = renamed[k][3]
+            c.fields = field_changes(old_obj, new, kube_version)
+            c.warnings.append(f"new content-hash name: {c.replaces} is replaced by {c.name}; "
+                              "workloads that reference it roll to pick it up")
+            changes.append(c)
+        elif old is None:
+            c = _change("create", new, None, new)
+            c.rollout = rollout_for("create", None, new)
+            changes.append(c)
+        else:
+            fields = field_changes(old, new, kube_version)
+            if not fields:
+                if show_unchanged:
+                    unchanged.append(_change("update", new, old, new))
+                continue
+            reason = needs_replace(old, new)
+            c = _change("replace" if reason else "update", new, old, new)
+            c.fields = fields
+            if reason:
+                c.warnings.append(f"{reason}: the object is deleted and created again")
+            c.rollout = rollout_for(c.action, old, new)
+            if c.rollout and c.rollout.strategy == "none" and "keep the old template" in c.rollout.description:
+                c.warnings.append(c.rollout.description)
+            changes.append(c)
+    replaced = set(renamed.values())
+    for k in deleted:
+        if k not in replaced:
+            old = bmap[k]
+            c = _change("delete", old, old, None)
+            c.rollout = rollout_for("delete", old, None)
+            changes.append(c)
+
+    changes.sort(key=lambda c: sort_key(c.action, c.kind, c.namespace, c.name))
+    _config_warnings(changes, after)
+    quota = _quota(after)
+    warnings = _quota_warnings(quota, changes)
+    unchanged.sort(key=lambda c: sort_key(c.action, c.kind, c.namespace, c.name))
+    return Plan(environment, base_revision, changes, unchanged, quota, warnings)
+
+
+# -- ConfigMaps and Secrets read by workloads -------------------------------------------
+
+def _config_refs(obj: dict) -> set[tuple[str, str]]:
+    """(kind, name) of every ConfigMap/Secret a workload's pods read."""
+    from ..model import Resource
+    from ..validate.checks import _refs, pod_spec
+
+    base, spec = pod_spec(Resource(body=obj))
+    if spec is None:
+        return set()
+    return {(kind, name) for kind, name, _, _ in _refs(spec, base)}
+
+
 def _config_warnings(changes: list[Change], after: list[dict]) -> None:
-    """A ConfigMap/Secret changed in place (same name, so no content hash) while
-    workloads read it: running pods keep the old value until they restart."""
-    rolling = {(c.kind, c.namespace, c.name) for c in changes if c.rollout and c.rollout.strategy in ("rolling", "recreate", "replace")}
-    readers: dict[tuple, list[str]] = {}
+    """A ConfigMap/Secret whose data changed under the same name (so without a content
+    hash) while workloads that will not restart read it: their running pods keep the old
+    value (environment variables are read at start; mounted files follow only after a
+    delay, and never for subPath mounts) until they restart."""
+    config = [c for c in changes if c.kind in _HASHED_KINDS and c.action in ("update", "replace")
+              and not c.replaces and any(f.path.split(".")[0].split("[")[0] in ("data", "binaryData", "stringData")
+                                         for f in c.fields)]
+    if not config:
+        return
+    restarting = {(c.kind, c.namespace, c.name) for c in changes
+                  if c.action == "create" or (c.rollout and c.rollout.strategy in ("rolling", "recreate", "replace"))}
+    readers: dict[tuple[str, str, str], list[str]] = {}
     for o in after:
         md = o.get("metadata") or {}
         ns = md.get("namespace") or ""
-        if (o.get("kind"), ns, md.get("name")) in rolling:
+        if (o.get("kind"), ns, md.get("name")) in restarting:
             continue
         for kind, name in _config_refs(o):
             readers.setdefault((kind, ns, name), []).append(f"{o.get('kind')}/{md.get('name')}")
-    for c in changes:
-        if c.kind in ("ConfigMap", "Secret") and c.action == "update":
-            who = readers.get((c.kind, c.namespace, c.name))
-            if who and any(f.path.startswith(("data", "binaryData", "stringData")) for f in c.fields):
-                c.warnings.append(
-                    f"{', '.join(sorted(who))} read this {c.kind} under a name without a content hash: "
-                    "running pods keep the old value until they restart")
+    for c in config:
+        who = readers.get((c.kind, c.namespace, c.name))
+        if who:
+            c.warnings.append(
+                f"{', '.join(sorted(who))} read this {c.kind} under a name without a content hash and do not "
+                "restart: running pods keep the old value until they restart")
+
+
+# -- quotas ---------------------------------------------------------------------------------
+
+_QUOTA_KEYS = {"cpu": "requests.cpu", "memory": "requests.memory"}
+_COUNTED = ("pods", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
 
 
 def _quota(after: list[dict]) -> list[QuotaUse]:
+    """Per ResourceQuota limit: what the namespace's workloads will use after the change
+    (replicas × requests/limits, LimitRange defaults applied) and at the peak of rolling
+    updates (surge pods)."""
+    if not any(o.get("kind") == "ResourceQuota" for o in after):
+        return []
     from ..model import Resource
     from ..validate.checks import namespace_usage
     from ..validate.quantity import format_quantity, parse_quantity
 
     resources = [Resource(body=o) for o in after]
-    quotas = [r for r in resources if r.kind == "ResourceQuota"]
-    if not quotas:
-        return []
     steady = namespace_usage(resources, include_surge=False)
     surge = namespace_usage(resources, include_surge=True)
+
+    def shown(value: Any, key: str) -> str:
+        return format_quantity(value, key) if value else "0"
+
     out = []
-    for q in quotas:
+    for q in resources:
+        if q.kind != "ResourceQuota":
+            continue
         ns = q.namespace or "default"
-        for name, hard in sorted(((q.body.get("spec") or {}).get("hard") or {}).items()):
-            key = {"cpu": "requests.cpu", "memory": "requests.memory"}.get(name, name)
-            if key not in ("pods", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"):
+        hard_map = (q.body.get("spec") or {}).get("hard") or {}
+        for name, hard in sorted(hard_map.items()):
+            key = _QUOTA_KEYS.get(name, name)
+            if key not in _COUNTED:
                 continue
             used = steady.get(ns, {}).get(key, (0, []))[0]
             peak = surge.get(ns, {}).get(key, (0, []))[0]
-            lim = parse_quantity(hard)
-            out.append(QuotaUse(ns, q.name, key, format_quantity(used, key) if used else "0", str(hard),
-                                lim is not None and peak > lim))
+            limit = parse_quantity(hard)
+            out.append(QuotaUse(ns, q.name, key, shown(used, key), shown(peak, key), str(hard),
+                                limit is not None and peak > limit))
     return out
+
+
+def _quota_warnings(quota: list[QuotaUse], changes: list[Change]) -> list[str]:
+    warnings = []
+    for q in quota:
+        if not q.over:
+            continue
+        w = (f"namespace {q.namespace} would use {q.resource}={q.peak} at the peak of the rollout "
+             f"({q.used} steady), over ResourceQuota {q.quota} hard {q.hard}: pods beyond it are not created")
+        warnings.append(w)
+        for c in changes:  # also on the first change in that namespace that runs pods
+            if c.namespace in (q.namespace, "" if q.namespace == "default" else None) and c.rollout is not None:
+                c.warnings.append(w)
+                break
+    return warnings

@@ -1,92 +1,146 @@
 """Rollout impact: what a change does to running pods, with Kubernetes' own rules.
 
-RollingUpdate Deployment with R replicas: maxSurge S (a percentage rounds up) and
-maxUnavailable U (rounds down; if both are 0, U is 1; defaults 25%/25%). All R pods are
-replaced; at least R-U are available and at most R+S exist at any time; each step can
-replace S+U pods, so the roll takes ceil(R / (S+U)) steps. Recreate stops all pods
-first (downtime). StatefulSets roll one pod at a time (R steps, R-1 available).
+RollingUpdate Deployment with R replicas: maxSurge S (a percentage of R rounds up) and
+maxUnavailable U (rounds down; if both come out 0, U is 1; defaults 25%/25%; U never
+exceeds R). All R pods are replaced; at least R-U are available and at most R+S exist
+at any time. Each wave of new pods becoming ready replaces S+U pods, so the roll takes
+ceil(R / (S+U)) steps. Recreate stops all pods first (downtime). A StatefulSet rolls
+``maxUnavailable`` (default 1) pods at a time from the highest ordinal, sparing ordinals
+below ``partition``. A change to replicas only scales, restarting nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..validate.checks import resolve_int_or_percent
 from .model import Rollout
 
-WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod"}
+WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
+                       "CronJob", "Pod"})
+_SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
 
 
-def _template(obj: dict | None) -> Any:
+def resolve_int_or_percent(value: Any, total: int, *, round_up: bool) -> int:
+    """Kubernetes' IntOrString rule: an int as it is, ``"N%"`` as N% of ``total`` rounded
+    up (surge) or down (unavailable); anything unreadable counts as 0."""
+    from ..validate.checks import resolve_int_or_percent as resolve
+
+    return resolve(value, total, round_up=round_up)
+
+
+def _dict(v: Any) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def _replicas(obj: dict | None) -> int:
+    v = _dict(_dict(obj).get("spec")).get("replicas", 1)
+    return v if isinstance(v, int) and not isinstance(v, bool) else 1
+
+
+def pod_template(obj: dict | None) -> Any:
+    """The pod template (or a Pod's spec) of a workload; None for other objects."""
     if not obj:
         return None
-    spec = obj.get("spec") or {}
+    spec = _dict(obj.get("spec"))
     if obj.get("kind") == "Pod":
         return spec
     if obj.get("kind") == "CronJob":
-        return ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")
+        return _dict(_dict(spec.get("jobTemplate")).get("spec")).get("template")
     return spec.get("template")
 
 
 def deployment_rollout(spec: dict, replicas: int) -> Rollout:
-    strategy = spec.get("strategy") if isinstance(spec.get("strategy"), dict) else {}
+    """The roll of a Deployment's pod template change (``spec`` is the new spec)."""
+    strategy = _dict(spec.get("strategy"))
     if strategy.get("type") == "Recreate":
-        return Rollout("recreate", replicas, 0, replicas, 0, replicas, 1 if replicas else 0, replicas > 0,
+        return Rollout("recreate", replicas, replicas, 0, replicas, 0, replicas, 1 if replicas else 0, replicas > 0,
                        f"Recreate: all {replicas} pods stop before new ones start (downtime)")
-    ru = strategy.get("rollingUpdate") if isinstance(strategy.get("rollingUpdate"), dict) else {}
+    ru = _dict(strategy.get("rollingUpdate"))
     surge = resolve_int_or_percent(ru.get("maxSurge", "25%"), replicas, round_up=True)
     unavailable = resolve_int_or_percent(ru.get("maxUnavailable", "25%"), replicas, round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
+    unavailable = min(unavailable, replicas)
     per_step = surge + unavailable
-    steps = -(-replicas // per_step) if replicas else 0
-    min_available = max(replicas - unavailable, 0)
+    steps = -(-replicas // per_step) if replicas and per_step else 0
+    min_available = replicas - unavailable
     max_total = replicas + surge
-    return Rollout("rolling", replicas, surge, unavailable, min_available, max_total, steps, min_available == 0 and replicas > 0,
-                   f"{replicas} pods roll in {steps} step(s); at least {min_available} available, "
-                   f"at most {max_total} running")
+    downtime = replicas > 0 and min_available == 0
+    return Rollout("rolling", replicas, replicas, surge, unavailable, min_available, max_total, steps, downtime,
+                   f"{replicas} pods roll in {steps} step(s) ({surge} surge, {unavailable} unavailable at a time); "
+                   f"at least {min_available} available, at most {max_total} running"
+                   + (" — downtime: no pod stays available" if downtime else ""))
+
+
+def statefulset_rollout(spec: dict, replicas: int) -> Rollout:
+    strategy = _dict(spec.get("updateStrategy"))
+    if strategy.get("type") == "OnDelete":
+        return Rollout("none", replicas, 0, 0, 0, replicas, replicas, 0, False,
+                       "OnDelete: pods take the new template only when deleted by hand")
+    ru = _dict(strategy.get("rollingUpdate"))
+    unavailable = resolve_int_or_percent(ru.get("maxUnavailable", 1), replicas, round_up=False) or 1
+    unavailable = min(unavailable, replicas) if replicas else unavailable
+    partition = ru.get("partition", 0)
+    partition = partition if isinstance(partition, int) and partition > 0 else 0
+    pods = max(replicas - partition, 0)
+    steps = -(-pods // unavailable) if pods else 0
+    min_available = replicas - min(unavailable, pods)
+    downtime = replicas > 0 and pods > 0 and min_available == 0
+    spared = f"; ordinals below {partition} keep the old template (partition)" if partition else ""
+    return Rollout("rolling", replicas, pods, 0, unavailable, min_available, replicas, steps, downtime,
+                   f"{pods} pods roll {unavailable} at a time from the highest ordinal, in {steps} step(s); "
+                   f"at least {min_available} available{spared}" + (" — downtime" if downtime else ""))
+
+
+def daemonset_rollout(spec: dict) -> Rollout:
+    strategy = _dict(spec.get("updateStrategy"))
+    if strategy.get("type") == "OnDelete":
+        return Rollout("none", None, None, 0, 0, None, None, 0, False,
+                       "OnDelete: pods take the new template only when deleted by hand")
+    ru = _dict(strategy.get("rollingUpdate"))
+    surge, unavailable = ru.get("maxSurge", 0), ru.get("maxUnavailable", 1)
+    # percentages are of the number of nodes, which the plan cannot know
+    surge = surge if isinstance(surge, int) else None
+    unavailable = unavailable if isinstance(unavailable, int) else None
+    return Rollout("rolling", None, None, surge, unavailable, None, None, None, False,
+                   f"one pod per node rolls, {ru.get('maxUnavailable', 1)} node(s) at a time")
 
 
 def rollout_for(action: str, before: dict | None, after: dict | None) -> Rollout | None:
+    """The rollout of one change; None for objects that run no pods."""
     obj = after or before
     if not obj or obj.get("kind") not in WORKLOADS:
         return None
     kind = obj["kind"]
-    spec = (after or {}).get("spec") or {}
-    replicas = spec.get("replicas", 1) if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController") else None
-    if kind == "Pod":
-        replicas = 1
+    replicas: int | None = _replicas(obj) if kind in _SCALABLE else 1 if kind == "Pod" else None
     if action == "create":
-        return Rollout("none", replicas, 0, 0, replicas, replicas, 0, False, "new: pods start")
+        return Rollout("none", replicas, replicas, 0, 0, 0, replicas, 0, False, "new: its pods start")
     if action == "delete":
-        old = (before or {}).get("spec") or {}
-        n = old.get("replicas", 1) if kind in ("Deployment", "StatefulSet", "ReplicaSet") else replicas
-        return Rollout("none", n, 0, 0, 0, n, 0, True, "deleted: its pods stop")
+        return Rollout("none", replicas, replicas, 0, 0, 0, replicas, 0, True, "deleted: its pods stop")
     if action == "replace":
-        return Rollout("replace", replicas, 0, replicas or 0, 0, replicas, 1, True,
-                       "replaced (delete and recreate): all pods stop, then start again (downtime)")
-    template_changed = _template(before) != _template(after)
-    old_replicas = ((before or {}).get("spec") or {}).get("replicas", 1)
-    if not template_changed:
-        if replicas is not None and replicas != old_replicas:
-            return Rollout("scale", replicas, 0, 0, min(old_replicas, replicas), max(old_replicas, replicas), 1, False,
-                           f"scales from {old_replicas} to {replicas} pods without restarting any")
-        return Rollout("none", replicas, 0, 0, replicas, replicas, 0, False, "no pod changes")
+        return Rollout("replace", replicas, replicas, 0, replicas, 0, replicas, 1, True,
+                       "replaced (deleted and created again): all its pods stop, then start again (downtime)")
+    spec = _dict(after.get("spec")) if after else {}
+    if pod_template(before) == pod_template(after):
+        old = _replicas(before) if kind in _SCALABLE else None
+        if replicas is not None and old is not None and replicas != old:
+            return Rollout("scale", replicas, abs(replicas - old), 0, 0, min(old, replicas), max(old, replicas), 1,
+                           replicas == 0, f"scales from {old} to {replicas} pods without restarting any")
+        return Rollout("none", replicas, 0, 0, 0, replicas, replicas, 0, False, "no pod changes")
     if kind == "Deployment":
-        return deployment_rollout(spec, replicas if isinstance(replicas, int) else 1)
+        if spec.get("paused") is True:
+            return Rollout("none", replicas, 0, 0, 0, replicas, replicas, 0, False,
+                           "paused: pods keep the old template until the Deployment is resumed")
+        return deployment_rollout(spec, replicas or 0)
     if kind == "StatefulSet":
-        strategy = (spec.get("updateStrategy") or {})
-        if strategy.get("type") == "OnDelete":
-            return Rollout("none", replicas, 0, 0, replicas, replicas, 0, False,
-                           "OnDelete: pods change only when deleted by hand")
-        ru = strategy.get("rollingUpdate") or {}
-        unavailable = resolve_int_or_percent(ru.get("maxUnavailable", 1), replicas or 0, round_up=False) or 1
-        steps = -(-(replicas or 0) // unavailable)
-        return Rollout("rolling", replicas, 0, unavailable, max((replicas or 0) - unavailable, 0), replicas, steps,
-                       False, f"{replicas} pods roll {unavailable} at a time, in reverse ordinal order")
+        return statefulset_rollout(spec, replicas or 0)
     if kind == "DaemonSet":
-        ru = ((spec.get("updateStrategy") or {}).get("rollingUpdate")) or {}
-        return Rollout("rolling", None, 0, 1 if ru.get("maxUnavailable") is None else ru.get("maxUnavailable"),
-                       None, None, 0, False, "one pod per node rolls, node by node")
-    return Rollout("replace" if kind == "Pod" else "rolling", replicas, 0, replicas or 0, 0, replicas, 1,
-                   kind == "Pod", "pod template changed")
+        return daemonset_rollout(spec)
+    if kind in ("ReplicaSet", "ReplicationController"):
+        return Rollout("none", replicas, 0, 0, 0, replicas, replicas, 0, False,
+                       f"a {kind} does not roll: running pods keep the old template until deleted")
+    if kind == "CronJob":
+        return Rollout("none", None, 0, 0, 0, None, None, 0, False,
+                       "Jobs started from now on use the new template; running Jobs are unaffected")
+    # Job and Pod template changes are replaces (immutable fields), handled above
+    return Rollout("replace", replicas, replicas, 0, replicas or 0, 0, replicas, 1, True, "pods are recreated")

@@ -1,10 +1,18 @@
 """SQLite implementation of the state store.
 
-Layout: ``PRAGMA user_version`` is the schema version (migrations run forward; a newer
-version than this kcompile knows is refused). Writes are single transactions, so a
-process killed mid-apply leaves the previous revision intact. Applies to one environment
-are serialized by an exclusive lock file (``<db>.locks/<env>.lock``, fcntl) taken with a
-timeout, so concurrent applies never interleave; SQLite's own locking covers the rest.
+- Schema: ``PRAGMA user_version`` is the schema version and ``PRAGMA application_id``
+  marks the file as kcompile's. Migrations run forward, each in one transaction; a file
+  with a newer version than this kcompile knows, or another program's database, is
+  refused with a clear error and left untouched.
+- Writes: one transaction per revision (``BEGIN IMMEDIATE`` … ``COMMIT``, WAL journal),
+  so a process killed mid-apply leaves the previous revision intact and the file readable.
+- Locking: applies to one environment are serialized by an exclusive ``flock`` on
+  ``<db>.locks/<digest of env>.lock``, taken with a timeout (``--lock-timeout``); the
+  kernel drops it when a process dies, so a crash never leaves a stale lock.
+- Secrets: values are masked with HMAC-SHA256 under a 32-byte key in ``<db>.key``
+  (created with the store, mode 0600, never inside the database). The database keeps a
+  fingerprint of the key, so a lost or swapped key file is reported instead of making
+  every Secret look changed.
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ from typing import Iterator
 
 from ..errors import KcompileError
 from . import Revision
+from .masking import DIGEST_PREFIX, keyed_digest, mask_secrets  # noqa: F401  (re-exported for callers)
 
-SCHEMA_VERSION = 1
-MIGRATIONS = {
+APPLICATION_ID = 0x4B435354  # "KCST"
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, list[str]] = {
     1: [
         """CREATE TABLE revisions (
             env TEXT NOT NULL, revision INTEGER NOT NULL, time TEXT NOT NULL, user TEXT NOT NULL,
@@ -35,53 +45,81 @@ MIGRATIONS = {
             api_version TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
             body TEXT NOT NULL, PRIMARY KEY (env, revision, seq))""",
     ],
+    2: [
+        # name/value facts about the store itself; today the secret key's fingerprint
+        "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
 }
-DIGEST_PREFIX = "kcompile-digest:"
-SENSITIVE_KINDS = {"Secret"}
-SENSITIVE_FIELDS = ("data", "stringData")
+KEY_SIZE = 32
+_KEY_CHECK = b"kcompile state key check"
 
 
 class SQLiteStore:
+    """The state store in one SQLite file (see the module docstring)."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.key_path = self.path.with_name(self.path.name + ".key")
         self.lock_dir = self.path.with_name(self.path.name + ".locks")
         self._key: bytes | None = None
         self._db: sqlite3.Connection | None = None
+        self._held: set[str] = set()
 
     # -- connection and schema -----------------------------------------------------------
+    def _error(self, what: str) -> KcompileError:
+        return KcompileError(f"state file {self.path}: {what}", self.path)
+
     def _connect(self, create: bool) -> sqlite3.Connection | None:
+        """The open database, migrated to SCHEMA_VERSION; None if it does not exist and
+        ``create`` is false (reading an absent store means "nothing applied yet")."""
         if self._db is not None:
             return self._db
-        if not self.path.exists() and not create:
-            return None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            if not create:
+                return None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.is_dir():
+            raise self._error("is a directory, not a state database")
         try:
             db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as e:
+            raise self._error(f"cannot open ({e})") from None
+        try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            if app_id not in (0, APPLICATION_ID) or (
+                    version == 0 and app_id == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]):
+                raise self._error("is an SQLite database of another program, not kcompile state; "
+                                  "pass --state with another path")
+            if version > SCHEMA_VERSION:
+                raise self._error(f"has schema version {version}, newer than this kcompile supports "
+                                  f"({SCHEMA_VERSION}); upgrade kcompile (the file was left unchanged)")
+            db.execute("PRAGMA journal_mode=WAL")
+            if version < SCHEMA_VERSION:
+                self._migrate(db)
         except sqlite3.DatabaseError as e:
-            raise KcompileError(f"state file {self.path} is not a readable kcompile state database ({e}); "
-                                "restore it from a backup or move it away to start over", self.path) from None
-        if version > SCHEMA_VERSION:
             db.close()
-            raise KcompileError(
-                f"state file {self.path} has schema version {version}, newer than this kcompile supports "
-                f"({SCHEMA_VERSION}); upgrade kcompile", self.path)
-        if version < SCHEMA_VERSION:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                current = db.execute("PRAGMA user_version").fetchone()[0]
-                for v in range(current + 1, SCHEMA_VERSION + 1):
-                    for stmt in MIGRATIONS[v]:
-                        db.execute(stmt)
-                    db.execute(f"PRAGMA user_version = {v}")
-                db.execute("COMMIT")
-            except sqlite3.DatabaseError as e:
-                db.close()
-                raise KcompileError(f"cannot initialise state file {self.path}: {e}", self.path) from None
+            raise self._error(f"is not a readable kcompile state database ({e}); "
+                              "restore it from a backup or move it away to start a new history") from None
+        except BaseException:
+            db.close()
+            raise
         self._db = db
         return db
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            current = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
+            for v in range(current + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS[v]:
+                    db.execute(stmt)
+                db.execute(f"PRAGMA user_version = {v}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         if self._db is not None:
@@ -92,20 +130,60 @@ class SQLiteStore:
     def _secret_key(self) -> bytes:
         if self._key is not None:
             return self._key
+        stored = self._meta("key_fingerprint")
         try:
-            self._key = self.key_path.read_bytes()
+            key = self.key_path.read_bytes()
         except FileNotFoundError:
-            self.key_path.parent.mkdir(parents=True, exist_ok=True)
-            key = os.urandom(32)
-            fd = os.open(str(self.key_path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            if stored is not None:
+                raise KcompileError(
+                    f"the secret key file {self.key_path} of state {self.path} is missing, so Secret values "
+                    "cannot be compared with what was applied; restore the key file (it lives beside the "
+                    "database and is not in it by design), or move the state away to start a new history",
+                    self.key_path) from None
+            key = self._create_key()
+        if len(key) != KEY_SIZE:
+            raise KcompileError(f"secret key file {self.key_path} is damaged (expected {KEY_SIZE} bytes)",
+                                self.key_path)
+        if stored is not None and stored != _fingerprint(key):
+            raise KcompileError(
+                f"secret key file {self.key_path} does not belong to state {self.path} (fingerprint differs); "
+                "restore the right key file", self.key_path)
+        self._key = key
+        return key
+
+    def _create_key(self) -> bytes:
+        """A new random key, written whole before it becomes visible (link is atomic and
+        fails if another process created the key first; then that key is used)."""
+        self.key_path.parent.mkdir(parents=True, exist_ok=True)
+        key = os.urandom(KEY_SIZE)
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix=self.key_path.name + ".", suffix=".tmp", dir=self.key_path.parent)
+        tmp = Path(name)  # mkstemp creates the file with mode 0600
+        try:
+            os.write(fd, key)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, self.key_path)
+        except FileExistsError:
+            key = self.key_path.read_bytes()
+        except OSError:  # no hard links on this file system: exclusive create instead
             try:
-                os.write(fd, key)
-            finally:
-                os.close(fd)
-            self._key = key
-        except FileExistsError:  # pragma: no cover - raced with another process
-            self._key = self.key_path.read_bytes()
-        return self._key
+                fd = os.open(str(self.key_path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                key = self.key_path.read_bytes()
+            else:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(key)
+        finally:
+            tmp.unlink()
+        return key
+
+    def _meta(self, name: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
 
     def digest(self, value: object) -> str:
         return keyed_digest(self._secret_key(), value)
@@ -115,15 +193,6 @@ class SQLiteStore:
         return mask_secrets(objects, self.digest)
 
     # -- reading -------------------------------------------------------------------------------
-    def _row_to_revision(self, env: str, row: tuple, with_objects: bool) -> Revision:
-        rev = Revision(row[0], row[1], row[2], row[3], row[4])
-        if with_objects:
-            db = self._connect(False)
-            assert db is not None
-            rev.objects = [json.loads(b) for (b,) in db.execute(
-                "SELECT body FROM objects WHERE env = ? AND revision = ? ORDER BY seq", (env, rev.revision))]
-        return rev
-
     def _query(self, sql: str, args: tuple) -> list[tuple]:
         db = self._connect(False)
         if db is None:
@@ -131,32 +200,47 @@ class SQLiteStore:
         try:
             return db.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as e:
-            raise KcompileError(f"state file {self.path} is damaged: {e}", self.path) from None
+            raise self._error(f"is damaged ({e}); restore it from a backup") from None
+
+    def _with_objects(self, env: str, rev: Revision) -> Revision:
+        rows = self._query("SELECT body FROM objects WHERE env = ? AND revision = ? ORDER BY seq", (env, rev.revision))
+        try:
+            rev.objects = [json.loads(b) for (b,) in rows]
+        except ValueError as e:
+            raise self._error(f"revision {rev.revision} of {env!r} is damaged ({e})") from None
+        return rev
+
+    _COLUMNS = "revision, time, user, git_commit, message"
 
     def latest(self, env: str) -> Revision | None:
-        rows = self._query("SELECT revision, time, user, git_commit, message FROM revisions WHERE env = ? "
-                           "ORDER BY revision DESC LIMIT 1", (env,))
-        return self._row_to_revision(env, rows[0], True) if rows else None
+        rows = self._query(f"SELECT {self._COLUMNS} FROM revisions WHERE env = ? ORDER BY revision DESC LIMIT 1",
+                           (env,))
+        return self._with_objects(env, Revision(*rows[0])) if rows else None
 
     def get(self, env: str, revision: int) -> Revision | None:
-        rows = self._query("SELECT revision, time, user, git_commit, message FROM revisions "
-                           "WHERE env = ? AND revision = ?", (env, revision))
-        return self._row_to_revision(env, rows[0], True) if rows else None
+        rows = self._query(f"SELECT {self._COLUMNS} FROM revisions WHERE env = ? AND revision = ?", (env, revision))
+        return self._with_objects(env, Revision(*rows[0])) if rows else None
 
     def history(self, env: str) -> list[Revision]:
-        rows = self._query("SELECT revision, time, user, git_commit, message FROM revisions WHERE env = ? "
-                           "ORDER BY revision", (env,))
-        return [self._row_to_revision(env, r, False) for r in rows]
+        rows = self._query(f"SELECT {self._COLUMNS} FROM revisions WHERE env = ? ORDER BY revision", (env,))
+        return [Revision(*r) for r in rows]
+
+    def environments(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT DISTINCT env FROM revisions ORDER BY env", ())]
 
     # -- writing ---------------------------------------------------------------------------------
     @contextmanager
-    def env_lock(self, env: str, timeout: float) -> Iterator[None]:
-        """Exclusive per-environment lock; waits up to ``timeout`` seconds, then fails."""
+    def lock(self, env: str, timeout: float = 30.0) -> Iterator[None]:
+        """Exclusive per-environment apply lock; waits up to ``timeout`` seconds, then
+        fails naming the environment. Re-entering from the same store is a no-op."""
+        if env in self._held:
+            yield
+            return
         import fcntl
 
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(env.encode()).hexdigest()[:16]
-        with open(self.lock_dir / f"{name}.lock", "w") as f:
+        with open(self.lock_dir / f"{name}.lock", "a+") as f:
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -165,76 +249,70 @@ class SQLiteStore:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise KcompileError(
-                            f"another apply to environment {env!r} is in progress; gave up after {timeout:g}s "
-                            "(--lock-timeout)") from None
+                            f"another apply to environment {env!r} is in progress (lock "
+                            f"{self.lock_dir / (name + '.lock')}); gave up after {timeout:g}s; "
+                            "retry later or raise --lock-timeout") from None
                     time.sleep(0.05)
+            self._held.add(env)
             try:
                 yield
             finally:
+                self._held.discard(env)
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def record(self, env: str, objects: list[dict], *, user: str | None = None, commit: str | None = None,
                message: str = "", lock_timeout: float = 30.0) -> Revision:
-        """Store ``objects`` (Secret values masked here) as the environment's next revision."""
+        """Store ``objects`` (Secret values masked here) as the environment's next revision,
+        in one transaction, under the environment lock."""
         masked = self.mask(objects)
         db = self._connect(True)
         assert db is not None
-        user = user or _current_user()
+        user = user or current_user()
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self.env_lock(env, lock_timeout):
+        rows = [(o.get("apiVersion", ""), o.get("kind", ""), (o.get("metadata") or {}).get("namespace") or "",
+                 (o.get("metadata") or {}).get("name") or "", json.dumps(o, sort_keys=True, separators=(",", ":")))
+                for o in masked]
+        with self.lock(env, lock_timeout):
             try:
                 db.execute("BEGIN IMMEDIATE")
-                row = db.execute("SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE env = ?", (env,)).fetchone()
-                revision = row[0] + 1
-                db.execute("INSERT INTO revisions (env, revision, time, user, git_commit, message) VALUES (?,?,?,?,?,?)",
-                           (env, revision, now, user, commit, message))
+                db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('key_fingerprint', ?)",
+                           (_fingerprint(self._secret_key()),))
+                revision = db.execute("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE env = ?",
+                                      (env,)).fetchone()[0]
+                db.execute("INSERT INTO revisions (env, revision, time, user, git_commit, message) "
+                           "VALUES (?,?,?,?,?,?)", (env, revision, now, user, commit, message))
                 _test_pause("KCOMPILE_TEST_PAUSE_MID_APPLY")
                 db.executemany(
                     "INSERT INTO objects (env, revision, seq, api_version, kind, namespace, name, body) "
                     "VALUES (?,?,?,?,?,?,?,?)",
-                    [(env, revision, i, o.get("apiVersion", ""), o.get("kind", ""),
-                      (o.get("metadata") or {}).get("namespace", "") or "", (o.get("metadata") or {}).get("name", ""),
-                      json.dumps(o, sort_keys=True, separators=(",", ":")))
-                     for i, o in enumerate(masked)])
+                    [(env, revision, i, *row) for i, row in enumerate(rows)])
                 db.execute("COMMIT")
-            except BaseException:
+            except BaseException as e:
                 try:
                     db.execute("ROLLBACK")
-                except sqlite3.DatabaseError:
+                except sqlite3.Error:
                     pass
+                if isinstance(e, sqlite3.DatabaseError):
+                    raise self._error(f"could not record the revision ({e}); nothing was recorded") from None
                 raise
         return Revision(revision, now, user, commit, message, masked)
 
 
-def keyed_digest(key: bytes, value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return DIGEST_PREFIX + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+def _fingerprint(key: bytes) -> str:
+    return hmac.new(key, _KEY_CHECK, hashlib.sha256).hexdigest()[:32]
 
 
-def mask_secrets(objects: list[dict], digest) -> list[dict]:
-    """Copies of ``objects`` whose Secret ``data``/``stringData`` values are replaced by
-    ``digest(value)`` (values already masked are kept)."""
-    out = []
-    for o in objects:
-        if o.get("kind") in SENSITIVE_KINDS and any(isinstance(o.get(f), dict) for f in SENSITIVE_FIELDS):
-            o = dict(o)
-            for f in SENSITIVE_FIELDS:
-                if isinstance(o.get(f), dict):
-                    o[f] = {k: (v if isinstance(v, str) and v.startswith(DIGEST_PREFIX) else digest(v))
-                            for k, v in o[f].items()}
-        out.append(o)
-    return out
-
-
-def _current_user() -> str:
+def current_user() -> str:
+    """``$KCOMPILE_USER``, else the login name, else ``unknown``."""
     try:
         return os.environ.get("KCOMPILE_USER") or getpass.getuser()
-    except Exception:  # pragma: no cover
+    except Exception:  # no passwd entry (containers)
         return "unknown"
 
 
 def _test_pause(var: str) -> None:
-    """Tests kill a real process at this point (the variable holds seconds to sleep)."""
+    """A test hook: when ``var`` holds seconds, write ``$var_MARKER`` (if set) and sleep,
+    inside the open transaction, so tests can kill a real process there."""
     delay = os.environ.get(var)
     if delay:
         marker = os.environ.get(var + "_MARKER")
