@@ -1,4 +1,8 @@
-"""`kcompile validate OVERLAY...`: build and validate only (schemas + apply-time checks)."""
+"""`kcompile validate OVERLAY...`: build and validate only (schemas + apply-time checks).
+
+Several overlays are validated in parallel processes (as `kcompile build` builds them),
+with a progress bar on a terminal; results are printed in argument order.
+"""
 
 from __future__ import annotations
 
@@ -15,29 +19,68 @@ def add_parser(sub) -> None:
     p.add_argument("overlays", metavar="OVERLAY", nargs="+")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="parallel validations (default: number of cores)")
     add_build_options(p)
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def validate_overlay(job: tuple) -> tuple[str, list[dict], str, str | None]:
+    """(overlay, findings as dicts, findings as text, error line) — runs in a worker."""
     from ..build import build
+    from ..errors import KcompileError
     from ..validate import format_findings, validate
+
+    overlay, options, strict = job
+    try:
+        result = build(overlay, options)
+        findings = validate(result.resources, kube_version=options.kube_version, strict=strict,
+                            extra_schemas=result.crds)
+        return overlay, [f.as_dict() for f in findings], format_findings(findings, "text"), None
+    except KcompileError as e:
+        return overlay, [], "", f"kcompile: error: {e.format()}"
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from ..multi import ProgressBar
     from .build import build_options
 
+    options = build_options(args)
+    jobs_list = [(o, options, args.strict) for o in args.overlays]
+    progress = ProgressBar()
+    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(jobs_list)))
+    if jobs == 1:
+        results = []
+        for i, job in enumerate(jobs_list, 1):
+            results.append(validate_overlay(job))
+            progress(i, len(jobs_list), job[0])
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            results = []
+            for i, r in enumerate(pool.map(validate_overlay, jobs_list), 1):
+                results.append(r)
+                progress(i, len(jobs_list), r[0])
     failed = False
-    all_findings = []
-    for overlay in args.overlays:
-        result = build(overlay, build_options(args))
-        findings = validate(result.resources, kube_version=args.kube_version, strict=args.strict,
-                            extra_schemas=result.crds)
-        if any(f.severity == "error" for f in findings):
+    all_findings: list[dict] = []
+    for overlay, findings, text, error in results:
+        if error:
+            print(error, file=sys.stderr)
             failed = True
-        all_findings.extend(findings)
+            continue
+        if any(f["severity"] == "error" for f in findings):
+            failed = True
+        all_findings.extend({**f, "overlay": overlay} for f in findings)
         if args.format == "text":
-            sys.stdout.write(format_findings(findings, "text"))
+            sys.stdout.write(text)
     if args.format == "json":
-        sys.stdout.write(format_findings(all_findings, "json"))
+        sys.stdout.write(json.dumps(all_findings, indent=2) + "\n")
     elif not failed:
-        n = sum(1 for f in all_findings if f.severity == "warning")
+        n = sum(1 for f in all_findings if f["severity"] == "warning")
         print(f"kcompile: {len(args.overlays)} overlay(s) valid" + (f" ({n} warning(s))" if n else ""), file=sys.stderr)
     return 1 if failed else 0

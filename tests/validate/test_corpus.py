@@ -62,3 +62,14 @@ def test_text_format_names_file_line_object_and_path(capsys, monkeypatch):
     assert main(["validate", "."]) == 1
     out = capsys.readouterr().out
     assert f"d.yaml:18: error: Deployment/web: spec.template.spec.containers[name=web].resources.requests.cpu: " in out
+
+
+def test_several_overlays_validate_in_parallel_and_report_each(capsys, monkeypatch):
+    monkeypatch.chdir(HERE / "cases")
+    names = ["nodeport-out-of-range", "service-selects-nothing", "request-over-limit-cpu"]
+    code = main(["validate", *names, "--format", "json", "-j", "2"])
+    findings = json.loads(capsys.readouterr().out)
+    assert code == 1
+    by_overlay = {f["overlay"] for f in findings if f["severity"] in ("error", "warning")}
+    assert by_overlay == set(names)
+    assert main(["validate", *names[1:2], "-j", "2"]) == 0  # warnings only
