@@ -109,13 +109,25 @@ spec:
 
 def run_timed(cmd: list[str], cwd: Path) -> tuple[float, int, bytes]:
     """Wall time (s), an unused slot, and stdout of one process."""
+    # `python -m kcompile` from a checkout runs this repository's code
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     out, err = proc.communicate()
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed:\n{err.decode(errors='replace')}")
     return elapsed, 0, out
+
+
+def alternating_medians(cmds: list[list[str]], runs: int, cwd: Path) -> list[float]:
+    """Run each command ``runs`` times, alternating between them so that drift on the
+    machine affects all alike; the median wall time of each."""
+    times: list[list[float]] = [[] for _ in cmds]
+    for _ in range(runs):
+        for i, cmd in enumerate(cmds):
+            times[i].append(run_timed(cmd, cwd)[0])
+    return [statistics.median(t) for t in times]
 
 
 def peak_rss(cmd: list[str], cwd: Path) -> int:

@@ -16,31 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_build import generate_tree  # noqa: E402
+from bench_build import alternating_medians, generate_tree, run_timed  # noqa: E402
 
 KCOMPILE = [sys.executable, "-m", "kcompile"]
-
-
-def run_timed(cmd: list[str], cwd: Path) -> tuple[float, bytes]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 2):
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.decode(errors='replace')}")
-    return elapsed, proc.stdout
 
 
 def main() -> None:
@@ -63,12 +49,8 @@ def main() -> None:
             build = KCOMPILE + ["build", str(overlay), "--no-validate", "--no-cache"]
             plan = KCOMPILE + ["plan", str(overlay), "--state", str(state), "--no-validate", "--format", "json",
                                "--no-cache"]
-            changes = len(json.loads(run_timed(plan, tmp)[1])["changes"])
-            tb, tp = [], []
-            for _ in range(args.runs):  # alternate, so drift affects both alike
-                tb.append(run_timed(build, tmp)[0])
-                tp.append(run_timed(plan, tmp)[0])
-            mb, mp = statistics.median(tb), statistics.median(tp)
+            changes = len(json.loads(run_timed(plan, tmp)[2])["changes"])
+            mb, mp = alternating_medians([build, plan], args.runs, tmp)
             print(f"{n:>6} {mb:>8.3f}s {mp:>8.3f}s {mp / mb:>11.2f} {changes:>8}", flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
