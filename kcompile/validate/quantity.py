@@ -1,4 +1,10 @@
-"""Kubernetes resource quantities ("100m", "1.5Gi", "2e3") as exact Fractions."""
+"""Kubernetes resource quantities ("100m", "1.5Gi", "2e3") as exact Fractions.
+
+The grammar is Kubernetes' (``k8s.io/apimachinery/pkg/api/resource``): a signed decimal
+number, then a binary suffix (Ki Mi Gi Ti Pi Ei), a decimal suffix (n u m "" k M G T P E)
+or a decimal exponent (e3, E-2). "1E" is one exa; "1E3" is a thousand. Values are exact
+(``Fraction``): ``0.1 + 0.2`` CPU is exactly ``300m``, and 1Gi is never rounded.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,11 @@ def parse_quantity(value: object) -> Fraction | None:
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
-        return Fraction(value).limit_denominator(10**9)
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        # YAML gave a float (cpu: 0.1): take the decimal the user wrote, not the binary
+        # approximation (repr round-trips to the shortest decimal).
+        return Fraction(repr(value))
     if not isinstance(value, str):
         return None
     m = _QUANTITY.fullmatch(value.strip())
