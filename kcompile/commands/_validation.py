@@ -13,7 +13,7 @@ def validate_or_fail(result, *, strict: bool = False, kube_version: str | None =
     except ImportError:  # validation module not installed in this build
         return
     findings = validate(result.resources, kube_version=kube_version, strict=strict,
-                        extra_schemas=getattr(result, "crds", None))
+                        extra_schemas=[*(getattr(result, "crds", None) or []), *(getattr(result, "openapi", None) or [])])
     if not findings:
         return
     errors = [f for f in findings if f.severity == "error"]

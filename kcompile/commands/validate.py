@@ -34,7 +34,7 @@ def validate_overlay(job: tuple) -> tuple[str, list[dict], str, str | None]:
     try:
         result = build(overlay, options)
         findings = validate(result.resources, kube_version=options.kube_version, strict=strict,
-                            extra_schemas=result.crds)
+                            extra_schemas=[*result.crds, *getattr(result, "openapi", [])])
         return overlay, [f.as_dict() for f in findings], format_findings(findings, "text"), None
     except KcompileError as e:
         return overlay, [], "", f"kcompile: error: {e.format()}"

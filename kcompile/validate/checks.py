@@ -746,13 +746,10 @@ def _quota_fit(q: Resource, hard: dict, ns: str, groups: list[PodGroup]) -> list
         if peak <= lim:
             continue
         figure = format_quantity(peak, key)
-        if surge and steady <= lim:
-            how = (f" during a rolling update ({format_quantity(steady, key)} running + "
-                   f"{format_quantity(surge, key)} for surge pods; rollouts stall at the quota)")
-        elif surge:
-            how = f" ({format_quantity(steady, key)} running, more during rolling updates)"
-        else:
-            how = ""
+        how = ""
+        if surge:
+            how = (f" ({format_quantity(steady, key)} running + {format_quantity(surge, key)} for surge pods "
+                   "during a rolling update" + ("; rollouts would stall at the quota)" if steady <= lim else ")"))
         out.append(Finding(
             "error", q, ["spec", "hard", name],
             f"namespace {ns} needs {key}={figure}{how} but ResourceQuota {q.name} allows {limit}: {', '.join(who)}",

@@ -45,16 +45,49 @@ class SchemaValidator:
         self.registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)])
         self.validators: dict[tuple[str, str], Any] = {}
         self.crd_schemas: dict[tuple[str, str], dict] = {}
-        for crd, _file in extra_schemas or []:
-            self._add_crd(crd)
+        self.broken: dict[tuple[str, str], str] = {}
+        for entry in extra_schemas or []:
+            doc = entry[0] if isinstance(entry, tuple) else entry
+            self.add_schemas(doc)
+
+    def add_schemas(self, doc: Any) -> None:
+        """Take schemas for custom kinds from a CustomResourceDefinition (every version's
+        ``openAPIV3Schema``), a List of them, or an OpenAPI document whose
+        ``definitions`` carry ``x-kubernetes-group-version-kind`` (Kustomize's
+        ``openapi:`` and ``crds:`` files). Anything else is ignored."""
+        if not isinstance(doc, dict):
+            return
+        if doc.get("kind") == "CustomResourceDefinition":
+            self._add_crd(doc)
+        elif isinstance(doc.get("items"), list):
+            for item in doc["items"]:
+                self.add_schemas(item)
+        else:
+            definitions = doc.get("definitions")
+            if not isinstance(definitions, dict):
+                definitions = doc  # Kustomize's crds: files may be a bare definitions map
+            for name, schema in definitions.items():
+                gvks = schema.get("x-kubernetes-group-version-kind") if isinstance(schema, dict) else None
+                if not isinstance(gvks, list):
+                    continue
+                for gvk in gvks:
+                    if not isinstance(gvk, dict) or not gvk.get("kind") or not gvk.get("version"):
+                        continue
+                    group = gvk.get("group") or ""
+                    api = f"{group}/{gvk['version']}" if group else gvk["version"]
+                    self.crd_schemas.setdefault((api, gvk["kind"]), {
+                        "$ref": "#/definitions/" + name.replace("~", "~0").replace("/", "~1"),
+                        "definitions": definitions,
+                    })
 
     def _add_crd(self, crd: dict) -> None:
-        if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
-            return
-        spec = crd.get("spec") or {}
-        group, kind = spec.get("group", ""), (spec.get("names") or {}).get("kind")
+        spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
+        names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+        group, kind = spec.get("group", ""), names.get("kind")
         for v in spec.get("versions") or []:
-            schema = (v.get("schema") or {}).get("openAPIV3Schema")
+            if not isinstance(v, dict):
+                continue
+            schema = (v.get("schema") or {}).get("openAPIV3Schema") if isinstance(v.get("schema"), dict) else None
             if kind and isinstance(schema, dict):
                 self.crd_schemas[(f"{group}/{v.get('name')}", kind)] = schema
 
@@ -75,7 +108,12 @@ class SchemaValidator:
                 if gvks and not any(g.get("group", "") == group and g.get("version") == version
                                     and g.get("kind") == kind for g in gvks):
                     schema = None  # same file name, other group
-        v = self.rs.validator_for(schema, registry=self.registry) if schema is not None else None
+        v = None
+        if schema is not None:
+            try:
+                v = self.rs.validator_for(schema, registry=self.registry)
+            except Exception as e:  # a user-supplied schema jsonschema-rs cannot compile
+                self.broken[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
         self.validators[key] = v
         return v
 
@@ -102,9 +140,15 @@ def _openapi_to_jsonschema(schema: dict) -> dict:
 
 
 def schema_findings(resources: list[Resource], kube_version: str | None, extra_schemas: Any) -> list[Finding]:
+    """Schema errors of every object; custom kinds are checked against the schemas
+    given (``extra_schemas``) or a CustomResourceDefinition in the build itself, and
+    kinds with no schema at all get one note per kind."""
     if not resources:
         return []
     sv = SchemaValidator(kube_version, extra_schemas)
+    for r in resources:
+        if r.kind == "CustomResourceDefinition":
+            sv.add_schemas(r.body)
     findings: list[Finding] = []
     skipped: dict[tuple[str, str], int] = {}
     for r in resources:
@@ -123,6 +167,11 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
                 msg = f"unknown field {m.group(1)!r} (not in the {r.kind} schema; a typo?)"
             findings.append(Finding("error", r, segments, msg))
     for (api, kind), n in sorted(skipped.items()):
+        if (api, kind) in sv.broken:
+            findings.append(Finding(
+                "warning", None, [], f"the schema given for {kind} ({api}) cannot be used: {sv.broken[(api, kind)]}; "
+                f"{n} object(s) not schema-checked", path="", object_name=f"{kind} ({api})"))
+            continue
         findings.append(Finding(
             "note", None, [], f"no schema for {kind} ({api}); {n} object(s) not schema-checked "
             "(add its CustomResourceDefinition under 'crds:' to check it)",
