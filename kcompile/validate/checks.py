@@ -344,21 +344,28 @@ def check_selector(r: Resource) -> list[Finding]:
 
 
 def check_service_selectors(resources: list[Resource]) -> list[Finding]:
-    templates: dict[str, list[dict]] = defaultdict(list)
+    """A warning for each Service whose selector matches no pod template of its
+    namespace in this build. Templates are indexed by label pair, so the check stays
+    linear with thousands of Services."""
+    by_pair: dict[tuple, list[dict]] = defaultdict(list)  # (namespace, key, value) -> template labels
     for r in resources:
         if r.kind in POD_SPEC_PATHS:
             _, labels = pod_template_labels(r)
-            templates[r.namespace or "default"].append(labels or {})
+            ns = r.namespace or "default"
+            for k, v in (labels or {}).items():
+                if isinstance(v, str):
+                    by_pair[(ns, k, v)].append(labels)
     out = []
     for r in resources:
         if r.kind != "Service" or r.api_version != "v1":
             continue
         spec = r.body.get("spec") if isinstance(r.body.get("spec"), dict) else {}
         selector = spec.get("selector")
-        if not selector or spec.get("type") == "ExternalName":
+        if not selector or not isinstance(selector, dict) or spec.get("type") == "ExternalName":
             continue
         ns = r.namespace or "default"
-        if not any(all(t.get(k) == v for k, v in selector.items()) for t in templates[ns]):
+        candidates = min((by_pair.get((ns, k, v), []) for k, v in selector.items()), key=len)
+        if not any(all(t.get(k) == v for k, v in selector.items()) for t in candidates):
             out.append(Finding("warning", r, ["spec", "selector"],
                                "selects no pod template in this build (no endpoints unless pods come from elsewhere)"))
     return out
