@@ -73,3 +73,23 @@ def test_several_overlays_validate_in_parallel_and_report_each(capsys, monkeypat
     by_overlay = {f["overlay"] for f in findings if f["severity"] in ("error", "warning")}
     assert by_overlay == set(names)
     assert main(["validate", *names[1:2], "-j", "2"]) == 0  # warnings only
+
+
+def test_kube_version_option(tmp_path, capsys, monkeypatch):
+    (tmp_path / "kustomization.yaml").write_text("resources: [p.yaml]\n")
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: busybox\n"
+        "    resizePolicy: [{resourceName: cpu, restartPolicy: NotRequired}]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", ".", "--kube-version", "1.37"]) == 0
+    assert main(["validate", ".", "--kube-version", "1.25"]) == 1
+    assert "p.yaml:8: error: Pod/p: spec.containers[name=c].resizePolicy: unknown field 'resizePolicy'" in capsys.readouterr().out
+
+
+def test_notes_alone_exit_zero(tmp_path, capsys, monkeypatch):
+    (tmp_path / "kustomization.yaml").write_text("resources: [w.yaml]\n")
+    (tmp_path / "w.yaml").write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", ".", "--format", "json", "--strict"]) == 0
+    (f,) = json.loads(capsys.readouterr().out)
+    assert f["severity"] == "note" and "not schema-checked" in f["message"]
