@@ -60,6 +60,7 @@ def containers(spec: dict, base: list) -> Iterator[tuple[list, dict, str]]:
 def semantic_checks(resources: list[Resource]) -> list[Finding]:
     out: list[Finding] = []
     out += check_duplicates(resources)
+    limit_ranges = _limit_range_defaults(resources)
     for r in resources:
         out += check_names_and_labels(r)
         if r.kind == "Service" and r.api_version == "v1":
@@ -68,7 +69,7 @@ def semantic_checks(resources: list[Resource]) -> list[Finding]:
             out += check_selector(r)
         spec_path, spec = pod_spec(r)
         if spec is not None:
-            out += check_requests_limits(r, spec, spec_path)
+            out += check_requests_limits(r, spec, spec_path, limit_ranges.get(r.namespace or "default"))
     out += check_node_port_clashes(resources)
     out += check_service_selectors(resources)
     out += check_references(resources)
@@ -373,19 +374,27 @@ def check_service_selectors(resources: list[Resource]) -> list[Finding]:
 
 # -- containers: requests and limits -----------------------------------------------------------
 
-def check_requests_limits(r: Resource, spec: dict, base: list) -> list[Finding]:
+def check_requests_limits(r: Resource, spec: dict, base: list, defaults: dict | None = None) -> list[Finding]:
+    """Each container's requests against its limits, exactly. A limit the container
+    does not set may come from its namespace's LimitRange ``default``: the API server
+    applies it first, then refuses the pod if the request is above it."""
     out = []
+    default_limits = (defaults or {}).get("default") or {}
     for path, c, _ in containers(spec, base):
         res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
-        requests = res.get("requests") or {}
-        limits = res.get("limits") or {}
+        requests = res.get("requests") if isinstance(res.get("requests"), dict) else {}
+        limits = res.get("limits") if isinstance(res.get("limits"), dict) else {}
         for name, req in requests.items():
-            if name not in limits:
+            if name in limits:
+                limit, source = limits[name], ""
+            elif isinstance(default_limits, dict) and name in default_limits:
+                limit, source = default_limits[name], " that the namespace's LimitRange sets by default"
+            else:
                 continue
-            rq, lm = parse_quantity(req), parse_quantity(limits[name])
+            rq, lm = parse_quantity(req), parse_quantity(limit)
             if rq is not None and lm is not None and rq > lm:
                 out.append(Finding("error", r, path + ["resources", "requests", name],
-                                   f"request {req} is more than the limit {limits[name]}"))
+                                   f"request {req} is more than the limit {limit}{source}"))
     return out
 
 

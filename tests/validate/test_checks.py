@@ -347,3 +347,19 @@ def test_objects_without_origin_still_get_findings():
     (f,) = validate([r])
     assert (f.file, f.line, f.path) == (None, None, "metadata.name")
     assert format_findings([f]).startswith("error: ConfigMap/Bad: metadata.name:")
+
+
+def test_request_above_a_limit_range_default_limit(tmp_path):
+    text = deployment(cpu="800m").replace("          limits: {cpu: 200m, memory: 256Mi}\n", "") + """---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: shop}
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m}
+"""
+    f = only(validate(load(tmp_path, text)), "request 800m is more than the limit 500m that the namespace's LimitRange")
+    assert f.severity == "error" and f.line == 18
+    # no LimitRange: no limit, nothing to compare
+    assert errors(validate(load(tmp_path, text[: text.index("---")]))) == []
