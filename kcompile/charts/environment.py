@@ -11,13 +11,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+import re
 
-from .filters import FILTERS, GLOBALS
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from .filters import FILTERS, GLOBALS, ChartFail
 
 MAX_STRING = 10_000_000  # characters a single string or list repetition may produce
 MAX_RANGE = 100_000
+MAX_ITERATIONS = 5_000_000  # range() items one render may produce, loops nested or not
+MAX_WIDTH = 100_000  # padding/format widths
+_PAD_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
+_FORMAT_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(\d{6,})[^{}]*\}")
+_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+IMPURE = ("random", "now", "env", "lookup", "uuid")
 
 
 class ChartLoader(BaseLoader):
@@ -50,10 +58,36 @@ class ChartLoader(BaseLoader):
         )
 
 
-class ChartEnvironment(SandboxedEnvironment):
-    """Sandboxed, strict (undefined names are errors), blocks trimmed, no autoescape."""
+class _CountingRange:
+    """range() for templates: bounded per call and, through a shared budget, per render
+    (nested loops multiply: 100,000 x 100,000 would run for hours)."""
 
-    intercepted_binops = frozenset(["*", "**"])
+    def __init__(self, env: "ChartEnvironment", r: range) -> None:
+        self.env, self.r = env, r
+
+    def __len__(self) -> int:
+        return len(self.r)
+
+    def __iter__(self):
+        for i in self.r:
+            self.env.iterations += 1
+            if self.env.iterations > MAX_ITERATIONS:
+                raise SecurityError(f"runaway loop: more than {MAX_ITERATIONS} range() items in one render")
+            yield i
+
+
+def _impure(name: str):
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ChartFail(f"{name}() is not available in chart templates: output must be a pure function "
+                        "of the repository and the command line")
+    return refuse
+
+
+class ChartEnvironment(ImmutableSandboxedEnvironment):
+    """Sandboxed (values cannot be modified either), strict (undefined names are errors),
+    blocks trimmed, no autoescape, bounded in time and memory."""
+
+    intercepted_binops = frozenset(["*", "**", "%"])
 
     def __init__(self, chart_dir: Path, bytecode_cache: Any = None) -> None:
         super().__init__(
@@ -68,7 +102,34 @@ class ChartEnvironment(SandboxedEnvironment):
         self.filters.update(FILTERS)
         self.globals.pop("lipsum", None)  # uses randomness
         self.globals.update(GLOBALS)
-        self.globals["range"] = safe_range
+        for name in IMPURE:  # randomness, clock, environment, cluster: refused by name
+            self.globals[name] = _impure(name)
+            self.filters.pop(name, None)
+        self.filters["random"] = _impure("random")
+        self.filters["center"] = _bounded_center
+        self.iterations = 0
+        self.globals["range"] = self.safe_range
+
+    def safe_range(self, *args: int) -> _CountingRange:
+        r = range(*args)
+        if len(r) > MAX_RANGE:
+            raise SecurityError(f"range() of {len(r)} items is too large (limit {MAX_RANGE})")
+        return _CountingRange(self, r)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") in _PAD_METHODS:
+            width = args[0] if args else kwargs.get("width", 0)
+            if isinstance(width, int) and width > MAX_WIDTH:
+                raise SecurityError(f"str.{__obj.__name__}() width {width} would exceed the limit ({MAX_WIDTH})")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """str.format/format_map, with field widths bounded (``'{:>999999999}'``)."""
+        f_self = getattr(value, "__self__", None)
+        if isinstance(f_self, str) and getattr(value, "__name__", "") in ("format", "format_map") \
+                and _FORMAT_WIDTH.search(f_self):
+            raise SecurityError(f"str.format width exceeds the limit ({MAX_WIDTH})")
+        return super().wrap_str_format(value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -80,14 +141,19 @@ class ChartEnvironment(SandboxedEnvironment):
             if isinstance(right, int) and isinstance(left, int) and abs(right) > 1000:
                 raise SecurityError("exponent too large")
             return left ** right
+        if operator == "%" and isinstance(left, str):
+            for width, precision in _PERCENT_WIDTH.findall(left):
+                for n in (width, precision):
+                    if n and n != "*" and int(n) > MAX_WIDTH:
+                        raise SecurityError(f"'%' field width {n} exceeds the limit ({MAX_WIDTH})")
+            return left % right
         return super().call_binop(context, operator, left, right)
 
 
-def safe_range(*args: int) -> range:
-    r = range(*args)
-    if len(r) > MAX_RANGE:
-        raise SecurityError(f"range of {len(r)} items is too large (limit {MAX_RANGE})")
-    return r
+def _bounded_center(value: Any, width: int = 80) -> str:
+    if isinstance(width, int) and width > MAX_WIDTH:
+        raise SecurityError(f"center width {width} exceeds the limit ({MAX_WIDTH})")
+    return str(value).center(width)
 
 
 def bytecode_cache_for(cache_dir: Path | None) -> Any:

@@ -89,6 +89,8 @@ def squote(value: Any) -> str:
 
 def indent(value: Any, width: int = 2) -> str:
     """Sprig's indent: every line, the first included."""
+    if int(width) > 10_000:
+        raise ChartFail(f"indent width {width} exceeds the limit (10000)")
     pad = " " * int(width)
     return pad + str(value).replace("\n", "\n" + pad)
 

@@ -146,9 +146,19 @@ def test_fail_global(tmp_path):
     ("{{ 'x' * 10**9 }}", "not allowed"),
     ("{{ lipsum() }}", "undefined"),
     ("{{ self._TemplateReference__context }}", "not allowed"),
+    ("{{ values.l.append(2) }}", "not allowed"),  # values are read-only
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "runaway loop"),
+    ("{{ 'x'.ljust(10**9) }}", "width"),
+    ("{{ 'x' | center(10**9) }}", "width"),
+    ("{{ '{:>999999999}'.format(1) }}", "width"),
+    ("{{ '%0999999999d' % 1 }}", "width"),
+    ("{{ 'x' | indent(10**8) }}", "indent width"),
+    ("{{ [1, 2] | random }}", "pure function"),
+    ("{{ now() }}", "pure function"),
+    ("{{ env('HOME') }}", "pure function"),
 ])
 def test_sandbox_refuses_escapes(tmp_path, template, fragment):
-    chart = make_chart(tmp_path, {"d.yaml.j2": f"kind: ConfigMap\nv: {template}\n"})
+    chart = make_chart(tmp_path, {"d.yaml.j2": f"kind: ConfigMap\nv: {template}\n"}, values="l: [1]\n")
     with pytest.raises(KcompileError) as e:
         render(chart)
     assert fragment in e.value.message.lower() or fragment in str(e.value.format()).lower()
