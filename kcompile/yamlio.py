@@ -118,8 +118,14 @@ def load_documents(text: str, filename: str | None = None, keep_text: bool = Fal
 
     With ``keep_text``, numbers remember how they were written (see :func:`as_text`).
     Raises :class:`KcompileError` with the file and line of the problem. The parser
-    (PyYAML, ~15 ms to import) is loaded on first use only.
+    (PyYAML, ~15 ms to import) is loaded on first use only, and only for texts the
+    faster yaml-rs path (:mod:`kcompile._fastyaml`) cannot read exactly as it would.
     """
+    from ._fastyaml import load_documents as fast
+
+    docs = fast(text, keep_text)
+    if docs is not None:
+        return docs
     from ._yamlload import load_documents as parse
 
     return parse(text, filename, keep_text)
