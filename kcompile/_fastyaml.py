@@ -28,12 +28,11 @@ from .yamlio import Document, _resolve_plain
 # Scanning a rendered chart of 3000 objects must cost a fraction of parsing it: cheap
 # substring tests first, the precise patterns only when one hits.
 _RARE_CHARS = ("&", "*", "!", "<<", "%", "...", "?", "\t", "\r", "\x85", "\u2028", "\u2029", "\ufeff",
-               "rue:", "RUE:", "alse:", "ALSE:", "ull:", "ULL:", ":]", ":}", ":,", "\n|", "\n>", "--- |", "--- >")
+               "rue:", "RUE:", "alse:", "ALSE:", "ull:", "ULL:", ":]", ":}", ":,")
 _RARE = re.compile(
     r"(?:^|(?<=[\s\[{,]))[&*!?]"  # anchor, alias, tag, explicit key
     r"|<<"  # merge key
     r"|^%|^\.\.\.(?=\s|$)"  # directive, document end
-    r"|^(?:---[ \t]+)?[|>]"  # a block scalar as a document's root
     r"|[\t\r\x85\u2028\u2029\ufeff]"  # tabs and line breaks YAML 1.1 and 1.2 treat differently, BOM
     r"|(?:^|(?<=[\s\[{,]))(?:[tT]rue|TRUE|[fF]alse|FALSE|[nN]ull|NULL):(?=\s|$)"  # bool/null key
     r"|:[\]},]",  # ':' before a flow indicator: YAML 1.1 and 1.2 disagree
@@ -48,7 +47,10 @@ _SCAN = re.compile(r"[\s\[{,][-+._~0-9:][^\s,\[\]{}#]*")
 _FIRST_TOKEN = re.compile(r"[-+._~0-9:][^\s,\[\]{}#]*")
 # A collection used as a key ('[a]: x'), checked only when a substring test hits.
 _COLLECTION_KEY_HINTS = ("]:", "}:", "] :", "} :", "]\t:", "}\t:")
-_COLLECTION_KEY = re.compile(r"[\]}][ \t]*:(?=\s)")
+_COLLECTION_KEY = re.compile(r"[\]}][ \t]*:(?=\s|$)")
+# A collection right after '{' or ',': maybe a collection as a flow-mapping key
+# ('{[a]}', '{a: 1, [b]}'). Flow lists of lists or maps ('[{a: 1}, {b: 2}]') match too.
+_FLOW_COLLECTION_ITEM = re.compile(r"[{,][ \t\n]*[\[{]")
 # A flow-mapping key without ':' ('{a: 1, 2}'), which could be a number, bool or null.
 # Middle items of number lists ('[1, 2, 3]') match too: they take the libyaml path.
 _BARE_FLOW_KEY = re.compile(
@@ -78,7 +80,7 @@ def _tokens_agree(text: str, keep_text: bool) -> bool:
     is every key a string?"""
     if any(h in text for h in _COLLECTION_KEY_HINTS) and _COLLECTION_KEY.search(text):
         return False
-    if "{" in text and _BARE_FLOW_KEY.search(text):
+    if "{" in text and (_BARE_FLOW_KEY.search(text) or _FLOW_COLLECTION_ITEM.search(text)):
         return False
     tokens = {t[1:] for t in set(_SCAN.findall(text))}
     first = _FIRST_TOKEN.match(text)
@@ -121,8 +123,9 @@ def _tokens_agree(text: str, keep_text: bool) -> bool:
     return True
 
 
-def _document_lines(text: str) -> list[int]:
-    """The 1-based line each document's content starts on, as libyaml reports it."""
+def _document_lines(text: str) -> list[int] | None:
+    """The 1-based line each document's content starts on, as libyaml reports it;
+    None if a document's root is a block scalar (YAML 1.1 and 1.2 indent those apart)."""
     markers = [0] if text.startswith("---") else []
     pos = text.find("\n---")
     while pos >= 0:
@@ -132,6 +135,8 @@ def _document_lines(text: str) -> list[int]:
     lines: list[int] = []
     first = _CONTENT_LINE.search(text, 0, markers[0] if markers else len(text))
     if first is not None:
+        if text[first.end() - 1] in "|>":
+            return None
         lines.append(text.count("\n", 0, first.start()) + 1)
     line = 1
     pos = 0
@@ -143,11 +148,18 @@ def _document_lines(text: str) -> list[int]:
             eol = len(text)
         rest = text[start + 3: eol].strip()
         if rest and not rest.startswith("#"):
+            if rest[0] in "|>":
+                return None
             lines.append(line)
             continue
         end = markers[i + 1] if i + 1 < len(markers) else len(text)
         found = _CONTENT_LINE.search(text, eol, end)
-        lines.append(line + text.count("\n", start, found.start()) if found else line)
+        if found is None:
+            lines.append(line)
+            continue
+        if text[found.end() - 1] in "|>":
+            return None
+        lines.append(line + text.count("\n", start, found.start()))
     return lines
 
 
@@ -156,13 +168,19 @@ def load_documents(text: str, keep_text: bool = False) -> list[Document] | None:
     loads = _parser()
     if not loads:
         return None
-    if (text[:1] in ("|", ">") or any(c in text for c in _RARE_CHARS)) and _RARE.search(text):
+    if any(c in text for c in _RARE_CHARS) and _RARE.search(text):
         return None
     if any(c in text for c in _FLOW_INDICATOR_HINTS) and _FLOW_INDICATOR.search(text):
         return None
+    tail = text.rstrip()
+    last_line = tail[tail.rfind("\n") + 1:]
+    if "|" in last_line or ">" in last_line:
+        return None  # an empty block scalar ending the stream: yaml-rs reads "\n", not ""
     if not _tokens_agree(text, keep_text):
         return None
     lines = _document_lines(text)
+    if lines is None:
+        return None
     try:
         result = loads(text, parse_datetime=False)
     except Exception:  # noqa: BLE001 - errors are reported by the libyaml path

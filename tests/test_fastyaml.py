@@ -83,6 +83,8 @@ def test_scalars_read_alike_in_every_position(scalar, shape):
     "a:\n- b\n- c: d\n  e: f\n", "- - 1\n  - 2\n- 3\n", "a: {b: [c, {d: e}]}\n", "a: b # c\n", "a: b#c\n",
     "a: 1\n b: 2\n", "a: [1\n", "a: 'x\n", "\ufeffa: 1\n", "a: \"x\ny\"\n", "a: \n", "a: ''\n",
     "a: {b}\n", "a: {b: }\n", "a: [b: c]\n", "'1': x\n", "\"true\": x\n", "a: 1\n---\n- x\n",
+    "a: |\n", "a: |\n  \n", "a: >\n\n", "a: |\n---\nb: 1\n", "{[]}", "{a: 1, [b]}\n", "{a: [1], [b]}\n",
+    "[{a: 1}, {b: 2}]\n", "[]:", "{|}", " >\n0", "{a: :0}\n", "a: [_:]\n", "k: {a: 1,2}\n",
 ])
 def test_documents_lines_and_errors_agree(text):
     assert_agrees(text)
