@@ -27,7 +27,7 @@ from .yamlio import Document, _resolve_plain
 
 # Scanning a rendered chart of 3000 objects must cost a fraction of parsing it: cheap
 # substring tests first, the precise patterns only when one hits.
-_RARE_CHARS = ("&", "*", "!", "<<", "%", "...", "?", "\t", "\r", "\x85", "\u2028", "\u2029", "\ufeff",
+_RARE_CHARS = ("&", "*", "!", "<<", "%", "...", "?", "\t", "\r",
                "rue:", "RUE:", "alse:", "ALSE:", "ull:", "ULL:", ":]", ":}", ":,")
 _RARE = re.compile(
     r"(?:^|(?<=[\s\[{,]))[&*!?]"  # anchor, alias, tag, explicit key
@@ -46,16 +46,15 @@ _FLOW_INDICATOR = re.compile(r"[\[{,][ \t\n]*[|>@`]")
 _SCAN = re.compile(r"[\s\[{,][-+._~0-9:][^\s,\[\]{}#]*")
 _FIRST_TOKEN = re.compile(r"[-+._~0-9:][^\s,\[\]{}#]*")
 # A collection used as a key ('[a]: x'), checked only when a substring test hits.
-_COLLECTION_KEY_HINTS = ("]:", "}:", "] :", "} :", "]\t:", "}\t:")
+_COLLECTION_KEY_HINTS = ("]:", "}:", "] :", "} :")  # (tabs never reach this path)
 _COLLECTION_KEY = re.compile(r"[\]}][ \t]*:(?=\s|$)")
-# A collection right after '{' or ',': maybe a collection as a flow-mapping key
-# ('{[a]}', '{a: 1, [b]}'). Flow lists of lists or maps ('[{a: 1}, {b: 2}]') match too.
-_FLOW_COLLECTION_ITEM = re.compile(r"[{,][ \t\n]*[\[{]")
-# A flow-mapping key without ':' ('{a: 1, 2}'), which could be a number, bool or null.
-# Middle items of number lists ('[1, 2, 3]') match too: they take the libyaml path.
+# A flow-mapping key without ':' ('{a: 1, 2}', '{[a]}', '{a: 1, [b]}'): a number, bool,
+# null or collection. Middle items of number lists ('[1, 2, 3]') and flow lists of
+# lists or maps ('[{a: 1}, {b: 2}]') match too: they take the libyaml path.
 _BARE_FLOW_KEY = re.compile(
-    r"[{,][ \t\n]*(?:[-+._~0-9][^\s,\[\]{}#:]*|[tT]rue|TRUE|[fF]alse|FALSE|[nN]ull|NULL)[ \t\n]*[,}]"
+    r"[{,][ \t\n]*(?:[\[{]|(?:[-+._~0-9][^\s,\[\]{}#:]*|[tT]rue|TRUE|[fF]alse|FALSE|[nN]ull|NULL)[ \t\n]*[,}])"
 )
+
 _CANONICAL_INT = re.compile(r"0|-?[1-9][0-9]{0,17}")
 _CANONICAL_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\.[0-9]{1,15}")
 _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.M)
@@ -80,7 +79,7 @@ def _tokens_agree(text: str, keep_text: bool) -> bool:
     is every key a string?"""
     if any(h in text for h in _COLLECTION_KEY_HINTS) and _COLLECTION_KEY.search(text):
         return False
-    if "{" in text and (_BARE_FLOW_KEY.search(text) or _FLOW_COLLECTION_ITEM.search(text)):
+    if "{" in text and _BARE_FLOW_KEY.search(text):
         return False
     tokens = {t[1:] for t in set(_SCAN.findall(text))}
     first = _FIRST_TOKEN.match(text)
@@ -168,7 +167,7 @@ def load_documents(text: str, keep_text: bool = False) -> list[Document] | None:
     loads = _parser()
     if not loads:
         return None
-    if any(c in text for c in _RARE_CHARS) and _RARE.search(text):
+    if (not text.isascii() or any(c in text for c in _RARE_CHARS)) and _RARE.search(text):
         return None
     if any(c in text for c in _FLOW_INDICATOR_HINTS) and _FLOW_INDICATOR.search(text):
         return None

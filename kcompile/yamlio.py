@@ -286,8 +286,25 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
                 _emit_value(v, indent, out, in_map=False)
 
 
+# Finished value lines of single-line strings: manifests repeat most of their strings
+# (kinds, API versions, images, label values), and deciding plain vs quoted costs
+# several regex matches each.
+_VALUE_LINE_CACHE: dict[str, str] = {}
+
+
 def _emit_value(v: Any, indent: str, out: list[str], in_map: bool) -> None:
     """Finish the line ``out[-1]`` (a key or a dash) with the value ``v``."""
+    if type(v) is str:
+        got = _VALUE_LINE_CACHE.get(v)
+        if got is not None:
+            out.append(got)
+            return
+        if "\n" not in v:
+            got = " " + (v if _plain_ok(v) else _double_quoted(v)) + "\n"
+            if len(v) <= 256 and len(_VALUE_LINE_CACHE) < 50000:
+                _VALUE_LINE_CACHE[v] = got
+            out.append(got)
+            return
     if isinstance(v, dict):
         if v:
             out.append("\n")
