@@ -89,7 +89,7 @@ class BuildCache:
     def get(self, key: str) -> Any:
         try:
             with open(self.dir / key[:2] / key, "rb") as f:
-                entry = marshal.load(f)
+                entry = marshal.loads(f.read())  # loads(read()): load(f) reads in small pieces, 4x slower
             files, dirs, payload = entry
         except (OSError, EOFError, ValueError, TypeError):
             return None

@@ -86,7 +86,7 @@ class ParseCache:
         path = self.directory / key[:2] / key
         try:
             with open(path, "rb") as f:
-                stored = marshal.load(f)
+                stored = marshal.loads(f.read())
             docs = [Document(d, line, index) for d, line, index in stored]
             if keep_text:
                 for d in docs:

@@ -210,7 +210,7 @@ class SchemaSet:
         )
         try:
             with open(cache, "rb") as f:
-                defs, gvks = marshal.load(f)
+                defs, gvks = marshal.loads(f.read())
             return cls(defs, gvks, version)
         except (OSError, EOFError, ValueError, TypeError):
             pass

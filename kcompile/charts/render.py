@@ -145,7 +145,7 @@ def _cache_get(cache_dir: Path, key: str) -> list[Resource] | None:
 
     try:
         with open(cache_dir / "rendered" / key, "rb") as f:
-            stored = marshal.load(f)
+            stored = marshal.loads(f.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
