@@ -66,11 +66,15 @@ def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None,
 
 class _Renderer:
     def __init__(self, chart_dir: Path, env: Any, context: dict[str, Any]) -> None:
+        from .blocks import Blocks
+
         self.chart_dir = chart_dir
         self.env = env
         self.context = context
         self._texts: dict[str, str] = {}
         self._active: list[str] = []
+        self.blocks = Blocks()
+        env.filters["to_yaml_block"] = self.blocks.filter
 
     def render_text(self, name: str) -> str:
         got = self._texts.get(name)
@@ -81,7 +85,7 @@ class _Renderer:
         self._active.append(name)
         try:
             template = self.env.get_template(name)
-            text = template.render(self.context)
+            text = self.blocks.expand(template.render(self.context), str(self.chart_dir / "templates" / name))
         finally:
             self._active.pop()
         self._texts[name] = text

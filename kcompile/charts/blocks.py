@@ -1,0 +1,84 @@
+"""``to_yaml_block``: a value's YAML placed at the indentation of where it stands.
+
+Helm's ``{{ toYaml .Values.r | nindent 12 }}`` breaks silently when a template is
+re-indented. A template filter cannot know its column, so ``to_yaml_block`` leaves a
+placeholder (NUL-delimited: NUL cannot occur in valid YAML text) and, after rendering,
+:func:`expand` replaces each one by the value's YAML indented for its line:
+
+* ``key: {{ v | to_yaml_block }}``: ``v`` nested under the key (maps and lists as blocks,
+  scalars, ``{}`` and ``[]`` on the line, multi-line strings as ``|`` blocks);
+* ``- {{ v | to_yaml_block }}``: ``v`` is the list item;
+* ``{{ v | to_yaml_block }}`` alone on a line: ``v`` at that column.
+
+A placeholder must end its line; anything else is an error naming the rendered line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import KcompileError
+from ..yamlio import _literal, _literal_ok, _scalar, dump
+
+_MARK = "\x00kcompile-block:{}\x00"
+_LINE = re.compile(r"^(?P<indent> *)(?P<items>(?:- +)*)(?P<before>.*?)\x00kcompile-block:(?P<i>\d+)\x00(?P<after>.*)$")
+
+
+class Blocks:
+    """The values one render placed with ``to_yaml_block``."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def filter(self, value: Any) -> str:
+        self.values.append(value)
+        return _MARK.format(len(self.values) - 1)
+
+    def expand(self, text: str, template: str) -> str:
+        if "\x00kcompile-block:" not in text:
+            return text
+        lines = text.split("\n")
+        out: list[str] = []
+        for n, line in enumerate(lines, 1):
+            if "\x00kcompile-block:" not in line:
+                out.append(line)
+                continue
+            m = _LINE.match(line)
+            if m is None or m.group("after").strip() or "\x00" in m.group("before"):
+                raise KcompileError(
+                    f"to_yaml_block must be the last thing on its line (rendered line {n}: {line.replace(chr(0), '')!r})",
+                    template,
+                )
+            value = self.values[int(m.group("i"))]
+            head = m.group("indent") + m.group("items")
+            before = m.group("before")
+            if before.rstrip().endswith(":") or not before:
+                column = len(head) + (2 if before else 0)
+                out.extend(_place(value, head + before.rstrip(), column, nested=bool(before)))
+            else:
+                raise KcompileError(
+                    f"to_yaml_block must follow 'key:' or '- ', or stand alone (rendered line {n})", template
+                )
+        return "\n".join(out)
+
+
+def _place(value: Any, prefix: str, column: int, nested: bool) -> list[str]:
+    """Lines for ``value`` after ``prefix`` (a key, list dashes or indentation)."""
+    pad = " " * column
+    if isinstance(value, (dict, list)) and value:
+        body = [pad + ln if ln else ln for ln in dump(value).rstrip("\n").split("\n")]
+        if nested:
+            return [prefix] + body
+        # list item or alone on a line: the first line goes where the placeholder stood
+        return [prefix + body[0][column:]] + body[1:]
+    if isinstance(value, dict):
+        text = "{}"
+    elif isinstance(value, list):
+        text = "[]"
+    elif isinstance(value, str) and "\n" in value and _literal_ok(value):
+        text = _literal(value, pad if nested else pad + "  ")
+    else:
+        text = _scalar(value)
+    sep = " " if nested else ""
+    return (prefix + sep + text).split("\n")
