@@ -87,39 +87,49 @@ def _tokens_agree(text: str, keep_text: bool) -> bool:
         tokens.add(first.group())
     if any(t[0] == ":" for t in tokens):
         return False  # an empty key, or a plain scalar starting with ':' (YAML 1.1 refuses some)
-    for token in tokens:
-        is_key = token[-1] == ":"
-        if is_key:
-            token = token[:-1]
-            if not token:
-                continue
-        elif token == "-" or token.startswith("---"):
-            continue
-        if _CANONICAL_INT.fullmatch(token):
-            if is_key:
-                return False
-            continue
-        ours = _resolve_plain(token)
-        if is_key:
-            if not isinstance(ours, str):
-                return False
-        elif keep_text:
-            # keep_text numbers remember how they were written: only canonical ints
-            # (whose text is str(n)) may take this path.
-            if not isinstance(ours, str):
-                return False
-        elif _CANONICAL_FLOAT.fullmatch(token):
-            continue
-        try:
-            theirs = _loads("k: " + token, parse_datetime=False)
-        except Exception:  # noqa: BLE001 - any doubt: the libyaml path decides
+    return all(_token_agrees(token, keep_text) for token in tokens)
+
+
+# Verdicts per (token, keep_text): the same tokens ('1.0.0', '0.5', '---') recur in
+# every file of a repository, and a verdict may cost a yaml-rs call.
+_VERDICTS: dict[tuple[str, bool], bool] = {}
+
+
+def _token_agrees(token: str, keep_text: bool) -> bool:
+    got = _VERDICTS.get((token, keep_text))
+    if got is None:
+        got = _judge(token, keep_text)
+        if len(_VERDICTS) < 50_000:
+            _VERDICTS[(token, keep_text)] = got
+    return got
+
+
+def _judge(token: str, keep_text: bool) -> bool:
+    is_key = token[-1] == ":"
+    if is_key:
+        token = token[:-1]
+        if not token:
+            return True
+    elif token == "-" or token.startswith("---"):
+        return True
+    if _CANONICAL_INT.fullmatch(token):
+        return not is_key
+    ours = _resolve_plain(token)
+    if is_key or keep_text:
+        # Keys must be strings; keep_text numbers remember how they were written, so
+        # only canonical ints (whose text is str(n)) may take this path.
+        if not isinstance(ours, str):
             return False
-        if not isinstance(theirs, dict) or "k" not in theirs:
-            return False
-        theirs = theirs["k"]
-        if type(ours) is not type(theirs) or (ours != theirs and ours == ours):  # nan != nan
-            return False
-    return True
+    elif _CANONICAL_FLOAT.fullmatch(token):
+        return True
+    try:
+        theirs = _loads("k: " + token, parse_datetime=False)
+    except Exception:  # noqa: BLE001 - any doubt: the libyaml path decides
+        return False
+    if not isinstance(theirs, dict) or "k" not in theirs:
+        return False
+    theirs = theirs["k"]
+    return type(ours) is type(theirs) and (ours == theirs or ours != ours)  # nan != nan
 
 
 def _document_lines(text: str) -> list[int] | None:
