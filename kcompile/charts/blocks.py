@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from ..errors import KcompileError
-from ..yamlio import _literal, _literal_ok, _scalar, dump
+from ..yamlio import dump
 
 _MARK = "\x00kcompile-block:{}\x00"
 _LINE = re.compile(r"^(?P<indent> *)(?P<items>(?:- +)*)(?P<before>.*?)\x00kcompile-block:(?P<i>\d+)\x00(?P<after>.*)$")
@@ -65,20 +65,11 @@ class Blocks:
 
 def _place(value: Any, prefix: str, column: int, nested: bool) -> list[str]:
     """Lines for ``value`` after ``prefix`` (a key, list dashes or indentation)."""
+    # dump() ends with exactly one newline; more would belong to a '|+' block.
     pad = " " * column
-    if isinstance(value, (dict, list)) and value:
-        body = [pad + ln if ln else ln for ln in dump(value).rstrip("\n").split("\n")]
-        if nested:
-            return [prefix] + body
-        # list item or alone on a line: the first line goes where the placeholder stood
-        return [prefix + body[0][column:]] + body[1:]
-    if isinstance(value, dict):
-        text = "{}"
-    elif isinstance(value, list):
-        text = "[]"
-    elif isinstance(value, str) and "\n" in value and _literal_ok(value):
-        text = _literal(value, pad if nested else pad + "  ")
-    else:
-        text = _scalar(value)
-    sep = " " if nested else ""
-    return (prefix + sep + text).split("\n")
+    body = [pad + ln if ln else ln for ln in dump(value)[:-1].split("\n")]
+    if nested and isinstance(value, (dict, list)) and value:
+        return [prefix] + body  # a block under the key
+    # Scalars, {} and [] stay on the line; a list item or a block alone on a line starts
+    # where the placeholder stood.
+    return [prefix + (" " if nested else "") + body[0][column:]] + body[1:]

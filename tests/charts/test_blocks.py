@@ -112,3 +112,15 @@ def test_any_value_reads_back_at_any_depth(tmp_path_factory, value, depth):
         data = data[f"k{i}"]
     assert data["v"] == value
     assert data["l"] == [value]
+
+
+def test_kept_trailing_newlines_survive_at_the_end_of_a_block(tmp_path):
+    chart = make_chart(tmp_path, {"cm.yaml.j2": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+                                                "data: {{ values.d | to_yaml_block }}\nimmutable: true\n"},
+                       values='d: {a: "x\\n\\n\\n", b: "y\\n"}\n')
+    body = render(chart)[0].body
+    assert body["data"] == {"a": "x\n\n\n", "b": "y\n"} and body["immutable"] is True
+    chart = make_chart(tmp_path / "2", {"cm.yaml.j2": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+                                                      "data: {{ values.d | to_yaml_block }}\nimmutable: true\n"},
+                       values='d: {b: "y\\n", z: "x\\n\\n"}\n')
+    assert render(chart)[0].body["data"] == {"b": "y\n", "z": "x\n\n"}
