@@ -70,7 +70,8 @@ class _Build:
         from .transform.patches import StrategicMerger
 
         self.options = options
-        from .cache import ParseCache, default_cache_dir
+        from .cache import ParseCache
+        from .cachedir import default_cache_dir
 
         self.files = Files(repo_root, options.load_restrictor)
         self.cache_dir = (options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None

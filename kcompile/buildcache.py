@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +29,6 @@ def _listing(directory: Path) -> list[str]:
         return sorted(os.listdir(directory))
     except OSError:
         return []
-
-
-def _schemas_identity() -> str:
-    """The installed Kubernetes schemas (validation results depend on them)."""
-    from importlib.util import find_spec
-
-    spec = find_spec("kubernetes_validate")
-    if spec is None or not spec.submodule_search_locations:
-        return "none"
-    root = Path(list(spec.submodule_search_locations)[0])
-    try:
-        st = os.stat(root / "version.py")
-        return f"{root}:{st.st_size}:{st.st_mtime_ns}"
-    except OSError:
-        return str(root)
 
 
 def _tree(directory: Path) -> list[Path]:
@@ -82,9 +66,9 @@ class BuildCache:
 
     @staticmethod
     def key(overlay: Path, fingerprint: tuple) -> str:
-        from .cache import code_fingerprint
+        from .cachedir import code_fingerprint, schemas_identity
 
-        return _digest(repr((str(overlay.resolve()), fingerprint, code_fingerprint(), _schemas_identity())).encode())
+        return _digest(repr((str(overlay.resolve()), fingerprint, code_fingerprint(), schemas_identity())).encode())
 
     def get(self, key: str) -> Any:
         try:

@@ -12,36 +12,15 @@ from __future__ import annotations
 
 import marshal
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
+from .cachedir import code_fingerprint
 from .yamlio import Document, TextFloat, TextInt, load_documents
 
 # Bump when the parsed form changes (resolver rules, Document fields).
 FORMAT = 1
 _TEXT_NUMBER = "\x00kcompile-number"
-_CODE: str | None = None
-
-
-def code_fingerprint() -> str:
-    """Identifies the installed kcompile code (every module's size and mtime) and the
-    Python version, so caches written by other code are never read: a cache entry is
-    only as good as the code that made it."""
-    global _CODE
-    if _CODE is None:
-        from _blake2 import blake2b
-
-        h = blake2b(digest_size=12)
-        h.update(repr(sys.version_info[:3]).encode())
-        package = Path(__file__).resolve().parent
-        for dirpath, _dirs, names in sorted(os.walk(package)):
-            for name in sorted(names):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(dirpath, name))
-                    h.update(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-        _CODE = h.hexdigest()
-    return _CODE
 
 
 def _encode(value: Any) -> Any:
@@ -113,7 +92,3 @@ class ParseCache:
             os.replace(tmp, path)
         except OSError:
             pass  # a read-only checkout still builds, just without caching
-
-
-def default_cache_dir(repo_root: Path) -> Path:
-    return repo_root / ".kcompile" / "cache"

@@ -71,7 +71,7 @@ def cached_outcome(overlay: str, options: Any, fmt: str, validate: bool, strict:
     from pathlib import Path
 
     from .buildcache import BuildCache
-    from .cache import default_cache_dir
+    from .cachedir import default_cache_dir
     from .files import find_repo_root
 
     root = options.repo_root or find_repo_root(Path(overlay))

@@ -135,6 +135,8 @@ def load_one(text: str, filename: str | None = None, keep_text: bool = False) ->
     """Parse a single-document YAML file; an empty file gives ``None``."""
     docs = load_documents(text, filename, keep_text)
     if len(docs) > 1:
+        from .errors import KcompileError
+
         raise KcompileError("expected one YAML document, found several", filename, docs[1].line)
     return docs[0].data if docs else None
 

@@ -59,7 +59,7 @@ def test_disabled_cache_writes_nothing(tmp_path):
 
 
 def test_code_fingerprint_names_the_cache_directory(tmp_path):
-    from kcompile.cache import code_fingerprint
+    from kcompile.cachedir import code_fingerprint
 
     cache = ParseCache(tmp_path)
     cache.load_documents(TEXT, "f")

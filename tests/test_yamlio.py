@@ -137,3 +137,10 @@ def test_moderate_aliases_are_expanded_and_unshared():
 def test_documents_keep_their_start_lines():
     docs = yamlio.load_documents("a: 1\n---\n\nb: 2\n---\n# empty\n---\nc: 3\n", "f")
     assert [(d.data, d.line) for d in docs] == [({"a": 1}, 1), ({"b": 2}, 4), ({"c": 3}, 8)]
+
+
+def test_load_one_refuses_several_documents():
+    from kcompile.errors import KcompileError
+
+    with pytest.raises(KcompileError, match="expected one YAML document, found several"):
+        yamlio.load_one("a: 1\n---\nb: 2\n", "two.yaml")

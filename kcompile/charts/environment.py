@@ -7,7 +7,6 @@ the network, and cannot exhaust memory with huge ranges or repetitions.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 

@@ -129,7 +129,8 @@ def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | Non
     import marshal
     from _blake2 import blake2b
 
-    from ..cache import _encode, code_fingerprint
+    from ..cache import _encode
+    from ..cachedir import code_fingerprint
 
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{release}\0{namespace or ''}\0".encode())

@@ -119,12 +119,15 @@ def overlay_dir_name(overlay: str) -> str:
 def _build_many(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..emit import directory_differences, is_directory_target, write_directory
     from ..errors import KcompileError
     from ..multi import ProgressBar, build_many
 
     single = len(args.overlays) == 1
-    to_dir = bool(args.output) and is_directory_target(args.output)
+    to_dir = False
+    if args.output:  # the emitter (and YAML writer) is only imported when writing files
+        from ..emit import is_directory_target
+
+        to_dir = is_directory_target(args.output)
     if args.output and not to_dir:
         raise KcompileError("several overlays need -o DIR/ (one directory per overlay), not a file")
     outcomes = build_many(
@@ -144,6 +147,8 @@ def _build_many(args: argparse.Namespace) -> int:
         parts = [f"# overlay: {o.overlay}\n{o.text}" for o in outcomes]
         sys.stdout.write("---\n".join(parts))
         return 0
+    from ..emit import directory_differences, write_directory
+
     base = Path(args.output)
     targets = [(base if single else base / overlay_dir_name(o.overlay), o) for o in outcomes]
     if args.check:

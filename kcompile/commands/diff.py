@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..build import BuildOptions
-    from ..cache import default_cache_dir
+    from ..cachedir import default_cache_dir
     from ..files import find_repo_root
     from ..gitref import Snapshot
     from ..plan import compute_plan

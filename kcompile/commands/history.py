@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 
@@ -23,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     _, root, env = locate(args)
     revisions = store_for(args, root).history(env)
     if args.format == "json":
+        import json
+
         sys.stdout.write(json.dumps([r.summary() for r in revisions], indent=2) + "\n")
         return 0
     if not revisions:

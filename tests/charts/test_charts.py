@@ -218,7 +218,7 @@ def test_chart_values_override_from_the_command_line(capsys, monkeypatch):
 
 
 def test_chart_values_of_the_nearest_overlay_win(tmp_path, capsys, monkeypatch):
-    chart = make_chart(tmp_path, {"cm.yaml.j2": CM}, values="level: chart\n")
+    make_chart(tmp_path, {"cm.yaml.j2": CM}, values="level: chart\n")
     (tmp_path / ".git").mkdir()
     for d, text in {
         "base/kcompile.yaml": "charts: [{chart: ../chart, release: app, values: {level: base}}]\n",

@@ -8,7 +8,7 @@ import pytest
 from kcompile.model import Resource
 from kcompile.validate import format_findings, validate
 
-from .helpers import deployment, load, messages
+from .helpers import deployment, load
 
 
 def errors(findings):

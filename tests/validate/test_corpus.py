@@ -4,7 +4,6 @@ through `kcompile validate`; the repository's own overlays and examples produce 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -61,7 +60,7 @@ def test_text_format_names_file_line_object_and_path(capsys, monkeypatch):
     monkeypatch.chdir(HERE / "cases" / "request-over-limit-cpu")
     assert main(["validate", "."]) == 1
     out = capsys.readouterr().out
-    assert f"d.yaml:18: error: Deployment/web: spec.template.spec.containers[name=web].resources.requests.cpu: " in out
+    assert "d.yaml:18: error: Deployment/web: spec.template.spec.containers[name=web].resources.requests.cpu: " in out
 
 
 def test_several_overlays_validate_in_parallel_and_report_each(capsys, monkeypatch):
