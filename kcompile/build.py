@@ -13,38 +13,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from .errors import KcompileError
 from .files import Files, find_repo_root
 from .model import Origin, Resource
+from .options import BuildOptions  # noqa: F401  (re-exported: the public name)
 from .overlay import OverlayFile, find_overlay_file
 from .yamlio import as_text, load_documents
 
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
-
-
-class BuildOptions:
-    """How to build: load restrictor, Kubernetes version, chart value overrides, and the
-    environment secretGenerator ``envVars`` read (default: ``os.environ``)."""
-
-    def __init__(
-        self,
-        load_restrictor: str = "rootOnly",
-        kube_version: str | None = None,
-        set_values: Sequence[str] = (),
-        env: Mapping[str, str] | None = None,
-        repo_root: Path | None = None,
-        use_cache: bool = True,
-        cache_dir: Path | None = None,
-    ) -> None:
-        self.use_cache = use_cache  # parsed-file cache in .kcompile/cache
-        self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
-        self.load_restrictor = load_restrictor
-        self.kube_version = kube_version
-        self.set_values = set_values
-        self.env = env
-        self.repo_root = repo_root
 
 
 class BuildResult:
@@ -74,7 +52,7 @@ class _Build:
         from .cachedir import default_cache_dir
 
         self.files = Files(repo_root, options.load_restrictor)
-        self.cache_dir = (options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
+        self.cache_dir = Path(options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
         self.cache = ParseCache(self.cache_dir)
         self.merger = StrategicMerger(options.kube_version)
         self.env = _RecordingEnv(options.env if options.env is not None else os.environ)

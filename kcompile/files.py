@@ -20,14 +20,9 @@ RESTRICT_NONE = "none"
 def find_repo_root(start: Path) -> Path:
     """The nearest ancestor holding ``.git`` or ``.kcompile``; else the current
     directory if ``start`` is below it; else ``start`` itself."""
-    start = start.resolve()
-    for d in (start, *start.parents):
-        if (d / ".git").exists() or (d / ".kcompile").is_dir():
-            return d
-    cwd = Path.cwd().resolve()
-    if start == cwd or cwd in start.parents:
-        return cwd
-    return start
+    from .cachedir import repo_root_of
+
+    return Path(repo_root_of(str(start)))
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -49,6 +44,15 @@ class Files:
         # listing mattered (overlay-file probes, plain manifest directories, charts).
         self.read: set[Path] = set()
         self.listed: set[Path] = set()
+        # Real paths of directories, resolved once per build: Path.resolve walks every
+        # component with lstat, and a build resolves hundreds of files in a few directories.
+        self._real_dirs: dict[Path, Path] = {}
+
+    def _real_dir(self, directory: Path) -> Path:
+        real = self._real_dirs.get(directory)
+        if real is None:
+            real = self._real_dirs[directory] = directory.resolve()
+        return real
 
     def resolve(self, base_dir: Path, rel: str, where: tuple[str | os.PathLike | None, int | None]) -> Path:
         """An absolute path for ``rel`` (relative to ``base_dir``); no checks."""
@@ -58,12 +62,16 @@ class Files:
             raise KcompileError(
                 f"remote resource {rel!r}: kcompile builds offline from the repository only", *where
             )
-        return (base_dir / rel).resolve()
+        path = base_dir / rel
+        name = path.name
+        if not name or name in (".", "..") or rel.endswith("/") or os.path.islink(path):
+            return path.resolve()
+        return self._real_dir(path.parent) / name
 
     def check_file(self, path: Path, overlay_dir: Path, where) -> None:
         if not self.restrict:
             return
-        root = overlay_dir.resolve()
+        root = self._real_dir(overlay_dir)
         if not _inside(path, root):
             raise KcompileError(
                 f"security: file {path} is not in or below the overlay directory {root} "

@@ -1,149 +1,385 @@
 """Building several overlays at once: parallel processes, one outcome per overlay.
 
-Each overlay is built (and validated) in a worker process; the parent only collects
+The parent process answers what it can from the build cache; every overlay the cache
+cannot answer is built (and validated) in a worker process, and the parent only collects
 rendered text and formatted errors, so output is identical to single builds. Used by
-``kcompile build overlays/*`` and ``kcompile validate overlays/*``.
+``kcompile build overlays/*`` (and, for one overlay, ``kcompile build OVERLAY``).
+
+On Linux the workers are forked by :class:`_ForkPool`: the first one before the cache
+checks start, so that it imports the build pipeline while the parent checks, and the
+first overlay that needs building starts as soon as it is found. Elsewhere a process
+pool is used (``spawn``), or everything runs in this process with ``jobs=1``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Sequence
+
+# `typing` is not imported here: a fully cached run never needs it (~3 ms).
 
 
 class Outcome:
-    """What building one overlay gave: rendered output or an error (already formatted)."""
+    """What building one overlay gave: rendered output or an error (already formatted).
 
-    __slots__ = ("overlay", "text", "files", "error", "messages")
+    The output is ``text`` (stdout / single file form) or ``files``, one (relative path,
+    text) per object for ``-o DIR/``; a cache hit keeps it in the cache (``cached``) until
+    it is asked for or written out with :meth:`write_to`.
+    """
 
-    def __init__(self, overlay: str, text: str | None = None, files: list[tuple[str, str]] | None = None,
-                 error: str | None = None, messages: str = "") -> None:
+    __slots__ = ("overlay", "_text", "_files", "error", "messages", "cached")
+
+    def __init__(self, overlay: str, text: str | bytes | None = None, files: list[tuple[str, str]] | None = None,
+                 error: str | None = None, messages: str = "", cached=None) -> None:
         self.overlay = overlay
-        self.text = text  # whole output (stdout / single file form)
-        self.files = files  # one (relative path, text) per object, for -o DIR/
+        self._text = text
+        self._files = files
         self.error = error  # "kcompile: error: ..." line(s)
         self.messages = messages  # validation warnings etc., for stderr
+        self.cached = cached  # buildcache.CachedOutput of a cache hit
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def text(self) -> str | None:
+        if self._text is None and self.cached is not None and self.cached.parts is None:
+            self._text = self.cached.data()
+        if isinstance(self._text, bytes):
+            self._text = self._text.decode("utf-8")
+        return self._text
 
-def render_overlay(overlay: str, options: Any, fmt: str, validate: bool, strict: bool,
-                   per_object: bool) -> Outcome:
-    """Build one overlay; never raises for user errors (they go into the outcome)."""
-    import io
-    from contextlib import redirect_stderr
+    @property
+    def files(self) -> list[tuple[str, str]] | None:
+        if self._files is None and self.cached is not None and self.cached.parts is not None:
+            self._files = self.cached.files()
+        return self._files
 
-    from .build import build
-    from .emit import per_object_files, render
-    from .errors import KcompileError
+    def write_to(self, fd: int) -> None:
+        """Write the output (text form) to a file descriptor."""
+        if self.cached is not None and self._text is None:
+            self.cached.write_to(fd)
+            return
+        _write_all(fd, self._text if isinstance(self._text, bytes) else (self.text or "").encode("utf-8"))
 
-    cache, key, hit = cached_outcome(overlay, options, fmt, validate, strict, per_object)
-    if hit is not None:
-        return hit
-    err = io.StringIO()
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def write_outputs(parts: list, stream=None) -> None:
+    """Write ``parts`` (strings and outcomes, in order) to ``stream`` (default stdout):
+    through its file descriptor when it has one (cached outputs are then copied by the
+    kernel), else as text."""
+    stream = stream or sys.stdout
     try:
-        with redirect_stderr(err):
-            result = build(overlay, options)
-            if validate:
-                from .commands._validation import validate_or_fail
-
-                validate_or_fail(result, strict=strict, kube_version=options.kube_version)
-        objects = [r.body for r in result.resources]
-        if per_object:
-            outcome = Outcome(overlay, files=per_object_files(objects, fmt), messages=err.getvalue())
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        fd = None
+    if fd is None:
+        for p in parts:
+            stream.write(p if isinstance(p, str) else (p.text or ""))
+        return
+    stream.flush()
+    for p in parts:
+        if isinstance(p, str):
+            _write_all(fd, p.encode("utf-8"))
         else:
-            outcome = Outcome(overlay, text=render(objects, fmt), messages=err.getvalue())
-        if cache is not None and key is not None:
-            cache.put(key, result.inputs, (outcome.text, outcome.files, outcome.messages))
+            p.write_to(fd)
+
+
+class _Job:
+    """One `build_many` call's settings: how to check, build and report an overlay."""
+
+    def __init__(self, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> None:
+        self.options = options
+        self.fmt = fmt
+        self.validate = validate
+        self.strict = strict
+        self.per_object = per_object
+        self.fingerprint = (options.load_restrictor, options.kube_version, tuple(options.set_values), fmt,
+                            validate, strict, per_object)
+
+    def cache(self, overlay: str):
+        """The build cache for ``overlay`` (None with --no-cache)."""
+        if not self.options.use_cache:
+            return None
+        from .buildcache import BuildCache
+        from .cachedir import default_cache_dir, repo_root_of
+
+        root = self.options.repo_root or repo_root_of(overlay)
+        return BuildCache(self.options.cache_dir or default_cache_dir(root))
+
+    def cached(self, overlay: str) -> Outcome | None:
+        """The outcome from the build cache, if it holds an up-to-date one."""
+        cache = self.cache(overlay)
+        if cache is None:
+            return None
+        hit = cache.get(cache.key(overlay, self.fingerprint))
+        if hit is None:
+            return None
+        messages, output = hit
+        return Outcome(overlay, messages=messages, cached=output)
+
+    def build(self, overlay: str) -> Outcome:
+        """Build one overlay and record it in the cache; never raises for user errors
+        (they go into the outcome)."""
+        import io
+        from contextlib import redirect_stderr
+
+        from .build import build
+        from .emit import per_object_files, render
+        from .errors import KcompileError
+
+        err = io.StringIO()
+        try:
+            with redirect_stderr(err):
+                result = build(overlay, self.options)
+                if self.validate:
+                    from .commands._validation import validate_or_fail
+
+                    validate_or_fail(result, strict=self.strict, kube_version=self.options.kube_version)
+            objects = [r.body for r in result.resources]
+            if self.per_object:
+                outcome = Outcome(overlay, files=per_object_files(objects, self.fmt), messages=err.getvalue())
+            else:
+                outcome = Outcome(overlay, text=render(objects, self.fmt), messages=err.getvalue())
+        except KcompileError as e:
+            return Outcome(overlay, error=f"kcompile: error: {e.format()}", messages=err.getvalue())
+        cache = self.cache(overlay)
+        if cache is not None:
+            cache.put(cache.key(overlay, self.fingerprint), result.inputs, outcome._text, outcome._files,
+                      outcome.messages)
         return outcome
-    except KcompileError as e:
-        return Outcome(overlay, error=f"kcompile: error: {e.format()}", messages=err.getvalue())
+
+    def prepare(self) -> None:
+        """Import what building needs (in a fresh worker, while the parent checks caches):
+        the pipeline's core, which every build uses; charts (jinja2) load when needed."""
+        from importlib import import_module
+
+        for name in _PIPELINE_MODULES + (_VALIDATION_MODULES if self.validate else ()):
+            import_module(f"kcompile.{name}")
 
 
-def cached_outcome(overlay: str, options: Any, fmt: str, validate: bool, strict: bool,
-                   per_object: bool) -> tuple[Any, str | None, Outcome | None]:
-    """(cache, key, outcome if the build cache holds an up-to-date one)."""
-    if not options.use_cache:
-        return None, None, None
-    from pathlib import Path
-
-    from .buildcache import BuildCache
-    from .cachedir import default_cache_dir
-    from .files import find_repo_root
-
-    root = options.repo_root or find_repo_root(Path(overlay))
-    cache = BuildCache(options.cache_dir or default_cache_dir(root))
-    fingerprint = (options.load_restrictor, options.kube_version, tuple(options.set_values), fmt, validate,
-                   strict, per_object)
-    key = cache.key(Path(overlay), fingerprint)
-    hit = cache.get(key)
-    if hit is None:
-        return cache, key, None
-    text, files, messages = hit
-    return cache, key, Outcome(overlay, text=text, files=[tuple(f) for f in files] if files is not None else None,
-                               messages=messages)
+_PIPELINE_MODULES = (
+    "build", "emit", "cache", "_fastyaml", "fieldpath", "schema", "patch.strategic", "generate.generators",
+    "transform.images", "transform.metadata", "transform.nameref", "transform.namespace", "transform.order",
+    "transform.patches", "transform.prefixsuffix", "transform.replicas",
+)
+_VALIDATION_MODULES = ("commands._validation", "validate")
 
 
-def _worker(job: tuple) -> Outcome:
-    return render_overlay(*job)
+def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:
+    """Build one overlay, or take it from the build cache; never raises for user errors."""
+    job = _Job(options, fmt, validate, strict, per_object)
+    return job.cached(overlay) or job.build(overlay)
 
 
 def build_many(
-    overlays: Sequence[str],
-    options: Any,
+    overlays: list[str],
+    options,
     *,
     fmt: str = "yaml",
     validate: bool = True,
     strict: bool = False,
     per_object: bool = False,
     jobs: int | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress=None,
 ) -> list[Outcome]:
-    """Build every overlay, in parallel processes; outcomes in argument order."""
+    """Build every overlay, in parallel processes; outcomes in argument order.
+    ``progress(done, total, label)`` is called as overlays finish."""
     from .buildcache import new_run
 
     new_run()
+    job = _Job(options, fmt, validate, strict, per_object)
+    total = len(overlays)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, total or 1))
     results: dict[int, Outcome] = {}
-    # Cache hits are answered here: no worker process needed for them.
-    for i, o in enumerate(overlays):
-        hit = cached_outcome(o, options, fmt, validate, strict, per_object)[2]
+
+    def finished(i: int, outcome: Outcome) -> None:
+        results[i] = outcome
+        if progress:
+            progress(len(results), total, overlays[i])
+
+    pool = None
+    if jobs > 1 and hasattr(os, "fork") and sys.platform.startswith("linux"):
+        if options.use_cache:
+            from .cachedir import code_fingerprint, schemas_identity
+
+            code_fingerprint(), schemas_identity()  # computed once, before forking
+        pool = _ForkPool(lambda i: _frame(i, job.build(overlays[i])), job.prepare, jobs)
+        pool.start()
+    pending = []
+    for i, overlay in enumerate(overlays):
+        hit = job.cached(overlay)
         if hit is not None:
-            results[i] = hit
-    pending = [i for i in range(len(overlays)) if i not in results]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
-    work = {i: (overlays[i], options, fmt, validate, strict, per_object) for i in pending}
-    done = len(results)
-    if jobs == 1 or len(pending) <= 1:
+            finished(i, hit)
+        elif pool is not None:
+            pool.submit(i)
+        else:
+            pending.append(i)
+    if pool is not None:
+        for i, text, files, error, messages in pool.results():
+            finished(i, Outcome(overlays[i], text=text, files=files, error=error, messages=messages))
+        for i in sorted(set(pool.submitted) - set(results)):
+            finished(i, Outcome(overlays[i], error=f"kcompile: error: {overlays[i]}: the worker process building "
+                                                   "it ended unexpectedly"))
+    elif jobs == 1 or len(pending) <= 1:
         for i in pending:
-            results[i] = _worker(work[i])
-            done += 1
-            if progress:
-                progress(done, len(overlays), overlays[i])
-        if progress and not pending and overlays:
-            progress(len(overlays), len(overlays), "cached")
-        return [results[i] for i in range(len(overlays))]
+            finished(i, job.build(overlays[i]))
+    else:
+        _spawn_pool(job, overlays, pending, jobs, finished)
+    return [results[i] for i in range(total)]
+
+
+def _frame(i: int, outcome: Outcome) -> tuple:
+    """An outcome as plain data, to send from a worker to the parent."""
+    text = outcome._text.encode("utf-8") if isinstance(outcome._text, str) else outcome._text
+    return i, text, outcome._files, outcome.error, outcome.messages
+
+
+def _spawn_pool(job: _Job, overlays: list[str], pending: list[int], jobs: int, finished) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_worker, work[i]): i for i in pending}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(job.build, overlays[i]): i for i in pending}
         for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
-            done += 1
-            if progress:
-                progress(done, len(overlays), overlays[i])
-    return [results[i] for i in range(len(overlays))]
+            finished(futures[fut], fut.result())
+
+
+class _ForkPool:
+    """Worker processes forked from this one, fed job numbers through one shared pipe.
+
+    A job is 4 bytes (writes that small are atomic, so workers never split one); each
+    worker returns length-prefixed marshal frames on its own pipe. Workers are forked as
+    jobs arrive (up to ``limit``); the first by :meth:`start`, ahead of any job, so it is
+    ready when one comes. Closing the job pipe tells workers to finish; a worker with
+    nothing to do by then is killed rather than waited for.
+    """
+
+    def __init__(self, run, prepare, limit: int) -> None:
+        self.run = run  # job number -> frame tuple (marshal-able)
+        self.prepare = prepare
+        self.limit = limit
+        self.jobs_r, self.jobs_w = os.pipe()  # jobs_w: None once closed
+        self.workers: dict[int, int] = {}  # result pipe (read end) -> pid
+        self.submitted: list[int] = []
+
+    def start(self) -> int:
+        """Fork a worker; its result pipe."""
+        import gc
+
+        # Objects that exist now are shared with the worker page by page; a collection in
+        # the worker would touch them all and copy every page (copy-on-write). Frozen, the
+        # worker's collector leaves them alone; the parent thaws its own at once.
+        gc.freeze()
+        results_r, results_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            status = 0
+            try:
+                os.close(results_r)
+                if self.jobs_w is not None:
+                    os.close(self.jobs_w)
+                for fd in self.workers:
+                    os.close(fd)
+                self._work(results_w)
+            except KeyboardInterrupt:
+                status = 130
+            except BaseException:  # noqa: BLE001 — reported through the missing result
+                status = 1
+            finally:
+                os._exit(status)
+        gc.unfreeze()
+        os.close(results_w)
+        self.workers[results_r] = pid
+        return results_r
+
+    def _work(self, results_w: int) -> None:
+        import marshal
+        import traceback
+
+        self.prepare()
+        while True:
+            data = os.read(self.jobs_r, 4)
+            if len(data) < 4:
+                return  # job pipe closed and empty: done
+            i = int.from_bytes(data, "little")
+            try:
+                frame = self.run(i)
+            except Exception as e:  # a bug, not a user error: report it, keep the traceback
+                frame = (i, None, None, f"kcompile: error: internal error: {type(e).__name__}: {e}",
+                         traceback.format_exc())
+            body = marshal.dumps(frame)
+            _write_all(results_w, len(body).to_bytes(8, "little") + body)
+
+    def submit(self, i: int) -> None:
+        os.write(self.jobs_w, i.to_bytes(4, "little"))
+        self.submitted.append(i)
+        if len(self.submitted) > len(self.workers) and len(self.workers) < self.limit:
+            self.start()
+
+    def results(self):
+        """Yield every frame the workers send, then reap them. A worker that dies (a
+        crash, the OOM killer) loses the job it was building; another is forked for
+        the jobs still queued."""
+        import marshal
+        import select
+
+        os.close(self.jobs_w)
+        self.jobs_w = None
+        if not self.submitted:
+            import signal
+
+            for pid in self.workers.values():
+                os.kill(pid, signal.SIGKILL)
+        buffers = {fd: bytearray() for fd in self.workers}
+        received = 0
+        replacements = len(self.submitted)  # each death loses at least one job: this bounds them
+        try:
+            while buffers:
+                ready, _, _ = select.select(list(buffers), [], [])
+                for fd in ready:
+                    chunk = os.read(fd, 1 << 20)
+                    buf = buffers[fd]
+                    if not chunk:
+                        del buffers[fd]
+                        if self._reap(fd) != 0 and received < len(self.submitted) and replacements:
+                            replacements -= 1
+                            buffers[self.start()] = bytearray()  # exits at once if no job is left
+                        continue
+                    buf += chunk
+                    while len(buf) >= 8:
+                        n = int.from_bytes(buf[:8], "little")
+                        if len(buf) < 8 + n:
+                            break
+                        frame = marshal.loads(bytes(buf[8:8 + n]))
+                        del buf[:8 + n]
+                        received += 1
+                        yield frame
+        finally:
+            os.close(self.jobs_r)
+            for fd in list(self.workers):
+                self._reap(fd)
+
+    def _reap(self, fd: int) -> int:
+        """Close a worker's pipe and wait for it; its exit status (non-zero: died)."""
+        pid = self.workers.pop(fd)
+        os.close(fd)
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return 0
 
 
 class ProgressBar:
     """A one-line progress bar on a terminal's stderr; silent elsewhere (CI logs)."""
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and not os.environ.get("CI")
 

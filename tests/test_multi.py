@@ -116,3 +116,118 @@ def test_unchanged_output_directory_is_not_rewritten_but_edits_are_repaired(repo
     f.write_text("edited by hand\n")
     assert main(["build", ov, "-o", "r/", "--no-validate"]) == 0
     assert "kind: Deployment" in f.read_text()  # a hand edit is overwritten
+
+
+# -- the fork pool and cached output -------------------------------------------------------
+
+
+def _stdout_of(args: list[str], capfd) -> bytes:
+    capfd.readouterr()
+    assert main(args) == 0
+    return capfd.readouterr().out.encode()
+
+
+def test_stdout_is_the_same_bytes_built_cached_or_mixed(repo, capfd):
+    """Through the file descriptor (cached outputs are copied by sendfile): a cold run,
+    an all-cached run and a run with one overlay changed print what single builds print."""
+    obs = overlays(repo)[:6]
+    cmd = ["build", *obs, "--no-validate", "-j", "2"]
+    cold = _stdout_of(cmd, capfd)
+    assert _stdout_of(cmd, capfd) == cold
+    (repo / "overlays/env03/kcompile.yaml").write_text(
+        "resources: [../../base]\nnamespace: ns3\nnamePrefix: e3-\nimages: [{name: nginx, newTag: '7.7'}]\n")
+    mixed = _stdout_of(cmd, capfd)
+    singles = [_stdout_of(["build", ov, "--no-validate", "--no-cache"], capfd) for ov in obs]
+    assert mixed == b"---\n".join(f"# overlay: {ov}\n".encode() + s for ov, s in zip(obs, singles))
+    assert b"nginx:7.7" in mixed and b"nginx:1.3" not in mixed and cold != mixed
+
+
+def test_cache_hits_keep_their_output_in_the_cache_until_written(repo):
+    from kcompile.multi import build_many
+    from kcompile.options import BuildOptions
+
+    obs = overlays(repo)[:3]
+    first = build_many(obs, BuildOptions(), validate=False, jobs=2)
+    assert all(o.ok and o.cached is None for o in first)
+    second = build_many(obs, BuildOptions(), validate=False, jobs=2)
+    assert all(o.cached is not None for o in second)  # answered by the parent, no build
+    assert [o.text for o in second] == [o.text for o in first]
+
+
+def test_a_worker_that_dies_fails_only_its_overlay(repo, monkeypatch):
+    import os
+    import signal
+
+    from kcompile import multi
+    from kcompile.options import BuildOptions
+
+    real = multi._Job.build
+
+    def dying(self, overlay):
+        if overlay.endswith("env02"):
+            os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+        return real(self, overlay)
+
+    monkeypatch.setattr(multi._Job, "build", dying)
+    obs = overlays(repo)[:6]
+    outcomes = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    assert [o.ok for o in outcomes] == [True, True, False, True, True, True]
+    assert "env02: the worker process building it ended unexpectedly" in outcomes[2].error
+    assert all("kind: Deployment" in o.text for o in outcomes if o.ok)
+
+
+def test_every_worker_dying_still_reports_every_overlay(repo, monkeypatch):
+    import os
+
+    from kcompile import multi
+    from kcompile.options import BuildOptions
+
+    monkeypatch.setattr(multi._Job, "build", lambda self, overlay: os._exit(3))
+    obs = overlays(repo)[:4]
+    outcomes = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    assert all(not o.ok and "ended unexpectedly" in o.error for o in outcomes)
+
+
+def test_a_bug_in_a_worker_is_reported_with_its_traceback(repo, monkeypatch):
+    from kcompile import multi
+    from kcompile.options import BuildOptions
+
+    def broken(self, overlay):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(multi._Job, "build", broken)
+    outcomes = multi.build_many(overlays(repo)[:2], BuildOptions(use_cache=False), validate=False, jobs=2)
+    assert all("internal error: ZeroDivisionError: boom" in o.error for o in outcomes)
+    assert all("Traceback" in o.messages for o in outcomes)
+
+
+def test_one_job_builds_in_this_process(repo, monkeypatch):
+    import os
+
+    from kcompile import multi
+    from kcompile.options import BuildOptions
+
+    pids = []
+    real = multi._Job.build
+    monkeypatch.setattr(multi._Job, "build", lambda self, overlay: pids.append(os.getpid()) or real(self, overlay))
+    outcomes = multi.build_many(overlays(repo)[:3], BuildOptions(use_cache=False), validate=False, jobs=1)
+    assert all(o.ok for o in outcomes) and pids == [os.getpid()] * 3
+
+
+def test_cached_output_is_written_where_sendfile_cannot_write(repo, tmp_path):
+    import os
+
+    from kcompile.multi import build_many, write_outputs
+    from kcompile.options import BuildOptions
+
+    obs = overlays(repo)[:2]
+    build_many(obs, BuildOptions(), validate=False, jobs=1)
+    hits = build_many(obs, BuildOptions(), validate=False, jobs=1)
+    assert all(o.cached is not None for o in hits)
+    target = tmp_path / "appended.yaml"
+    target.write_text("# before\n")
+    with open(target, "a") as f:  # O_APPEND: sendfile refuses it
+        write_outputs(["# a\n", hits[0], "# b\n", hits[1]], f)
+    expected = "# before\n# a\n" + hits[0].text + "# b\n" + hits[1].text
+    assert target.read_text() == expected
+    assert os.path.getsize(target) == len(expected.encode())

@@ -25,7 +25,7 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_options(args: argparse.Namespace):
-    from ..build import BuildOptions
+    from ..options import BuildOptions
 
     return BuildOptions(
         load_restrictor=args.load_restrictor,
@@ -79,14 +79,16 @@ def _build_one(args: argparse.Namespace) -> int:
 
 def _build_one_cached(args: argparse.Namespace) -> int:
     """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
-    from pathlib import Path
-
     from ..buildcache import new_run
-    from ..emit import is_directory_target, write_atomic, write_directory
-    from ..multi import render_overlay
+    from ..multi import render_overlay, write_outputs
 
     new_run()
-    to_dir = bool(args.output) and args.output != "-" and is_directory_target(args.output)
+    to_file = bool(args.output) and args.output != "-"
+    to_dir = False
+    if to_file:
+        from ..emit import is_directory_target
+
+        to_dir = is_directory_target(args.output)
     outcome = render_overlay(args.overlays[0], build_options(args), args.format, not args.no_validate,
                              args.strict, to_dir)
     if outcome.messages:
@@ -94,12 +96,17 @@ def _build_one_cached(args: argparse.Namespace) -> int:
     if outcome.error:
         print(outcome.error, file=sys.stderr)
         return 1
-    if to_dir:
-        write_directory(Path(args.output), outcome.files or [])
-    elif args.output and args.output != "-":
-        write_atomic(Path(args.output), outcome.text or "")
+    if to_file:
+        from pathlib import Path
+
+        from ..emit import write_atomic, write_directory
+
+        if to_dir:
+            write_directory(Path(args.output), outcome.files or [])
+        else:
+            write_atomic(Path(args.output), outcome.text or "")
     else:
-        sys.stdout.write(outcome.text or "")
+        write_outputs([outcome])
     return 0
 
 
@@ -117,10 +124,8 @@ def overlay_dir_name(overlay: str) -> str:
 
 
 def _build_many(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ..errors import KcompileError
-    from ..multi import ProgressBar, build_many
+    from ..multi import ProgressBar, build_many, write_outputs
 
     single = len(args.overlays) == 1
     to_dir = False
@@ -144,9 +149,14 @@ def _build_many(args: argparse.Namespace) -> int:
         print(f"kcompile: {len(failed)} of {len(outcomes)} overlays failed; nothing was written", file=sys.stderr)
         return 1
     if not to_dir:
-        parts = [f"# overlay: {o.overlay}\n{o.text}" for o in outcomes]
-        sys.stdout.write("---\n".join(parts))
+        parts: list = []
+        for o in outcomes:
+            parts += ["---\n"] if parts else []
+            parts += [f"# overlay: {o.overlay}\n", o]
+        write_outputs(parts)
         return 0
+    from pathlib import Path
+
     from ..emit import directory_differences, write_directory
 
     base = Path(args.output)
