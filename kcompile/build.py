@@ -37,8 +37,9 @@ class BuildResult:
         self.schemas = schemas  # the strategic merger's schema set, if one was loaded
         self.crds: list[tuple[dict, str]] = crds or []
         self.openapi: list[tuple[dict, str]] = openapi or []
-        # (files read, directories listed, environment variables read): the build's inputs
-        self.inputs: tuple[list[Path], list[Path], list[str]] = ([], [], [])
+        # The build's inputs: (files read, directories listed, environment variables read,
+        # {file: (size, mtime, content)} as read), for the build cache
+        self.inputs: tuple = ([], [], [], {})
 
 
 class _Build:
@@ -448,7 +449,7 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
         schemas=b.merger._schemas, crds=b.crds, openapi=b.openapi,
     )
-    result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used))
+    result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used), b.files.seen)
     return result
 
 

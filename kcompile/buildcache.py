@@ -7,7 +7,7 @@ when every input is unchanged: a stat per file, a digest only when the stat diff
 build that read secrets from the environment (``envVars``) is never cached. Entries are
 written atomically; a damaged one is a miss.
 
-An entry file is ``KCB2``, the length of its metadata (8 bytes, little-endian), the
+An entry file is ``KCB3``, the length of its metadata (8 bytes, little-endian), the
 metadata (marshal: inputs, messages, output layout) and the output bytes. Checking an
 entry reads only the metadata; the output stays in the file until it is written out,
 where the kernel copies it (``sendfile``) without it passing through Python.
@@ -18,8 +18,8 @@ from __future__ import annotations
 import marshal
 import os
 
-FORMAT = 2
-_MAGIC = b"KCB2"
+FORMAT = 3
+_MAGIC = b"KCB3"
 _HEAD = len(_MAGIC) + 8
 # Cache hits keep their entry open until written out (so what was checked is what is
 # written); past this many, an entry is reopened by name when written.
@@ -85,11 +85,12 @@ class CachedOutput:
     """A cache hit's output, still in its entry file: ``data()`` reads it, ``write_to()``
     copies it to a file descriptor. ``parts`` splits it into per-object files (``-o DIR/``)."""
 
-    __slots__ = ("path", "offset", "length", "parts", "_fd")
+    __slots__ = ("path", "offset", "length", "parts", "digest", "_fd")
 
     def __init__(self, path: str, fd: int | None, offset: int, length: int,
-                 parts: list[tuple[str, int]] | None) -> None:
+                 parts: list[tuple[str, int]] | None, digest: str | None = None) -> None:
         self.path = path
+        self.digest = digest  # outdir.files_digest of the per-object files
         self._fd = fd
         self.offset = offset
         self.length = length
@@ -177,13 +178,13 @@ class BuildCache:
                 if not more:
                     return None
                 head += more
-            files, dirs, messages, parts, length = marshal.loads(memoryview(head)[_HEAD:end])
+            files, dirs, messages, parts, digest, length = marshal.loads(memoryview(head)[_HEAD:end])
             if not _unchanged(files, dirs):
                 return None
             keep = _open_count < _MAX_OPEN
             if keep:
                 _open_count += 1
-            return messages, CachedOutput(path, fd if keep else None, end, length, parts)
+            return messages, CachedOutput(path, fd if keep else None, end, length, parts, digest)
         except (OSError, EOFError, ValueError, TypeError):
             return None
         finally:
@@ -193,7 +194,7 @@ class BuildCache:
     def put(self, key: str, inputs: tuple, text: str | None, files: list[tuple[str, str]] | None,
             messages: str) -> None:
         """Record a build's output (``text``, or per-object ``files``) and its inputs."""
-        read, listed, env_used = inputs
+        read, listed, env_used, seen = inputs
         if env_used:
             return  # never keep output built from secrets in the environment
         recorded: dict[str, tuple] = {}
@@ -207,20 +208,27 @@ class BuildCache:
                 for sub in sorted({os.path.dirname(p) for p in tree} - {d}):
                     dirs.append((sub, _listing(sub)))
         for p in paths:
+            if p in seen:  # as the build read it
+                size, mtime, data = seen[p]
+                recorded[p] = (p, size, mtime, _digest(data))
+                continue
             try:
-                st = os.stat(p)
                 with open(p, "rb") as f:
+                    st = os.fstat(f.fileno())
                     recorded[p] = (p, st.st_size, st.st_mtime_ns, _digest(f.read()))
             except OSError:
                 return
         if files is not None:
+            from .outdir import files_digest
+
             encoded = [(rel, body.encode("utf-8")) for rel, body in files]
             payload = b"".join(body for _rel, body in encoded)
             parts: list[tuple[str, int]] | None = [(rel, len(body)) for rel, body in encoded]
+            digest = files_digest(encoded)
         else:
-            payload, parts = (text or "").encode("utf-8"), None
+            payload, parts, digest = (text or "").encode("utf-8"), None, None
         try:
-            meta = marshal.dumps((list(recorded.values()), dirs, messages, parts, len(payload)))
+            meta = marshal.dumps((list(recorded.values()), dirs, messages, parts, digest, len(payload)))
             target = self._entry(key)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             tmp = os.path.join(os.path.dirname(target), f".{key}.{os.getpid()}.tmp")

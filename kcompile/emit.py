@@ -10,10 +10,10 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from .errors import KcompileError
 from .model import Resource
+from .outdir import is_directory_target  # noqa: F401  (re-exported)
 from .yamlio import dump, dump_json
 
 FORMATS = ("yaml", "json")
@@ -57,80 +57,6 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-STAMP = ".kcompile-stamp"
-
-
-def _stamp_of(directory: Path, files: list[tuple[str, str]]) -> str | None:
-    """A record of what kcompile last wrote to ``directory``: the content digest and each
-    file's size and mtime. If it still holds, rewriting the directory would change nothing."""
-    from _blake2 import blake2b
-
-    h = blake2b(digest_size=20)
-    for rel, text in files:
-        h.update(rel.encode() + b"\0" + text.encode() + b"\0")
-    parts = [h.hexdigest()]
-    for rel, _ in sorted(files):
-        try:
-            st = os.stat(directory / rel)
-        except OSError:
-            return None
-        parts.append(f"{rel}\t{st.st_size}\t{st.st_mtime_ns}")
-    return "\n".join(parts) + "\n"
-
-
-def _unchanged(directory: Path, files: list[tuple[str, str]]) -> bool:
-    try:
-        recorded = (directory / STAMP).read_text(encoding="utf-8")
-    except OSError:
-        return False
-    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
-    if present != {rel for rel, _ in files} | {STAMP}:
-        return False
-    return _stamp_of(directory, files) == recorded
-
-
-def write_directory(directory: Path, files: Iterable[tuple[str, str]]) -> None:
-    """Replace ``directory`` by one holding exactly ``files`` (stale files disappear).
-
-    The new tree is written beside the old one and swapped in with renames. A stamp file
-    records what was written, so an unchanged directory is left alone.
-    """
-    import shutil
-    import tempfile
-
-    files = list(files)
-    directory = directory.resolve()
-    if _unchanged(directory, files):
-        return
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new.", dir=directory.parent))
-    try:
-        made: set[Path] = {staging}
-        for rel, text in files:
-            target = staging / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            with open(target, "w", encoding="utf-8") as f:
-                f.write(text)
-        stamp = _stamp_of(staging, files)
-        if stamp:
-            (staging / STAMP).write_text(stamp, encoding="utf-8")
-        old = None
-        if directory.exists():
-            if not directory.is_dir():
-                raise KcompileError(f"{directory} exists and is not a directory")
-            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
-            os.rmdir(old)
-            os.replace(directory, old)
-        os.replace(staging, directory)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def per_object_files(objects: list[dict[str, Any]], fmt: str = "yaml") -> list[tuple[str, str]]:
     """One ``(relative path, text)`` per object, for ``-o DIR/``."""
     names: dict[str, int] = {}
@@ -147,30 +73,6 @@ def per_object_files(objects: list[dict[str, Any]], fmt: str = "yaml") -> list[t
     return files
 
 
-def is_directory_target(output: str) -> bool:
-    return output.endswith(("/", os.sep)) or Path(output).is_dir()
-
-
-def directory_differences(directory: Path, files: list[tuple[str, str]]) -> list[str]:
-    """How ``directory`` differs from ``files``: changed, missing and stale paths."""
-    expected = dict(files)
-    found: dict[str, Path] = {}
-    if directory.is_dir():
-        for p in directory.rglob("*"):
-            if p.is_file() and p.name != STAMP:
-                found[p.relative_to(directory).as_posix()] = p
-    diffs = []
-    for rel, text in sorted(expected.items()):
-        p = found.get(rel)
-        if p is None:
-            diffs.append(f"missing: {directory / rel}")
-        elif p.read_text(encoding="utf-8") != text:
-            diffs.append(f"changed: {directory / rel}")
-    for rel in sorted(set(found) - set(expected)):
-        diffs.append(f"stale: {directory / rel}")
-    return diffs
-
-
 def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> None:
     """Write a build's objects to stdout (``output`` None or '-'), a file, or a directory
     (``output`` ending in '/' or naming an existing directory)."""
@@ -181,6 +83,8 @@ def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> No
         return
     assert output is not None
     if is_directory_target(output):
-        write_directory(Path(output), per_object_files(objects, fmt))
+        from .outdir import write_directory
+
+        write_directory(output, per_object_files(objects, fmt))
         return
     write_atomic(Path(output), render(objects, fmt))

@@ -44,6 +44,7 @@ class Files:
         # listing mattered (overlay-file probes, plain manifest directories, charts).
         self.read: set[Path] = set()
         self.listed: set[Path] = set()
+        self.seen: dict[str, tuple[int, int, bytes]] = {}  # path -> (size, mtime, content) as read
         # Real paths of directories, resolved once per build: Path.resolve walks every
         # component with lstat, and a build resolves hundreds of files in a few directories.
         self._real_dirs: dict[Path, Path] = {}
@@ -101,7 +102,9 @@ class Files:
 
     def read_bytes(self, path: Path, where) -> bytes:
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                data = f.read()
         except FileNotFoundError:
             raise KcompileError(f"file not found: {path}", *where) from None
         except IsADirectoryError:
@@ -109,4 +112,6 @@ class Files:
         except OSError as e:
             raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
         self.read.add(path)
+        # Recorded as read, for the build cache: it need not read the file again.
+        self.seen[str(path)] = (st.st_size, st.st_mtime_ns, data)
         return data

@@ -56,6 +56,16 @@ class Outcome:
             self._files = self.cached.files()
         return self._files
 
+    def file_set(self):
+        """The per-object files as an ``outdir.FileSet`` (a cache hit's stay in the cache
+        unless the directory they go to is out of date)."""
+        from .outdir import FileSet
+
+        cached = self.cached
+        if self._files is None and cached is not None and cached.parts is not None and cached.digest:
+            return FileSet([rel for rel, _n in cached.parts], cached.digest, cached.files)
+        return FileSet.of(self.files or [])
+
     def write_to(self, fd: int) -> None:
         """Write the output (text form) to a file descriptor."""
         if self.cached is not None and self._text is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kcompile.cli import main
-from kcompile.emit import STAMP
+from kcompile.outdir import STAMP
 
 BASE = """\
 apiVersion: apps/v1

@@ -86,7 +86,7 @@ def _build_one_cached(args: argparse.Namespace) -> int:
     to_file = bool(args.output) and args.output != "-"
     to_dir = False
     if to_file:
-        from ..emit import is_directory_target
+        from ..outdir import is_directory_target
 
         to_dir = is_directory_target(args.output)
     outcome = render_overlay(args.overlays[0], build_options(args), args.format, not args.no_validate,
@@ -99,10 +99,11 @@ def _build_one_cached(args: argparse.Namespace) -> int:
     if to_file:
         from pathlib import Path
 
-        from ..emit import write_atomic, write_directory
+        from ..emit import write_atomic
+        from ..outdir import write_directory
 
         if to_dir:
-            write_directory(Path(args.output), outcome.files or [])
+            write_directory(args.output, outcome.file_set())
         else:
             write_atomic(Path(args.output), outcome.text or "")
     else:
@@ -113,14 +114,13 @@ def _build_one_cached(args: argparse.Namespace) -> int:
 def overlay_dir_name(overlay: str) -> str:
     """Where an overlay's files go under DIR/: its path relative to the repository."""
     import os
-    from pathlib import Path
 
-    from ..files import find_repo_root
+    from ..cachedir import repo_root_of
 
-    path = Path(overlay).resolve()
-    root = find_repo_root(path)
-    rel = os.path.relpath(path, root) if path != root else path.name
-    return Path(rel).as_posix()
+    path = os.path.realpath(overlay)
+    root = repo_root_of(path)
+    rel = os.path.relpath(path, root) if path != root else os.path.basename(path)
+    return rel.replace(os.sep, "/")
 
 
 def _build_many(args: argparse.Namespace) -> int:
@@ -130,7 +130,7 @@ def _build_many(args: argparse.Namespace) -> int:
     single = len(args.overlays) == 1
     to_dir = False
     if args.output:  # the emitter (and YAML writer) is only imported when writing files
-        from ..emit import is_directory_target
+        from ..outdir import is_directory_target
 
         to_dir = is_directory_target(args.output)
     if args.output and not to_dir:
@@ -155,14 +155,14 @@ def _build_many(args: argparse.Namespace) -> int:
             parts += [f"# overlay: {o.overlay}\n", o]
         write_outputs(parts)
         return 0
-    from pathlib import Path
+    import os
 
-    from ..emit import directory_differences, write_directory
+    from ..outdir import directory_differences, write_directory
 
-    base = Path(args.output)
-    targets = [(base if single else base / overlay_dir_name(o.overlay), o) for o in outcomes]
+    targets = [(args.output if single else os.path.join(args.output, overlay_dir_name(o.overlay)), o)
+               for o in outcomes]
     if args.check:
-        diffs = [d for target, o in targets for d in directory_differences(target, o.files or [])]
+        diffs = [d for target, o in targets for d in directory_differences(target, o.file_set())]
         for d in diffs:
             print(d, file=sys.stderr)
         if diffs:
@@ -171,5 +171,5 @@ def _build_many(args: argparse.Namespace) -> int:
             return 1
         return 0
     for target, o in targets:
-        write_directory(target, o.files or [])
+        write_directory(target, o.file_set())
     return 0
