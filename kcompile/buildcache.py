@@ -179,7 +179,7 @@ class BuildCache:
                     return None
                 head += more
             files, dirs, messages, parts, digest, length = marshal.loads(memoryview(head)[_HEAD:end])
-            if not _unchanged(files, dirs):
+            if os.fstat(fd).st_size != end + length or not _unchanged(files, dirs):
                 return None
             keep = _open_count < _MAX_OPEN
             if keep:

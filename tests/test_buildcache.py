@@ -96,3 +96,60 @@ def test_builds_reading_environment_secrets_are_not_cached(repo):
     import base64
 
     assert base64.b64encode(b"from-env-secret") not in blobs and b"from-env-secret" not in blobs
+
+
+def _entries(root) -> list:
+    return [p for p in (root / ".kcompile/cache").rglob("*") if p.is_file() and p.parent.parent.name.startswith("builds-v")]
+
+
+def test_a_damaged_entry_is_a_miss_and_is_rebuilt(repo):
+    root, calls = repo
+    first = build_all()
+    for entry in _entries(root):
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2])  # as if cut off mid-write by a full disk
+    second = build_all()
+    assert len(calls) == 4
+    assert [o.text for o in second] == [o.text for o in first]
+    third = build_all()  # the rebuilt entries are whole again
+    assert len(calls) == 4 and all(o.cached is not None for o in third)
+
+
+def test_entries_without_open_descriptors_are_reopened_when_written(repo, monkeypatch):
+    """Past a number of hits their entries are closed after checking and reopened by name."""
+    import io
+
+    import kcompile.buildcache as buildcache
+    from kcompile.multi import write_outputs
+
+    root, calls = repo
+    first = build_all()
+    monkeypatch.setattr(buildcache, "_MAX_OPEN", 0)
+    second = build_all()
+    assert all(o.cached is not None and o.cached._fd is None for o in second)
+    out = io.StringIO()
+    write_outputs(["# dev\n", second[0], "# prod\n", second[1]], out)
+    assert out.getvalue() == "# dev\n" + first[0].text + "# prod\n" + first[1].text
+
+
+def test_an_entry_records_the_inputs_as_the_build_read_them(repo):
+    """A file changed after the build read it (before the entry was written) is a miss."""
+    import kcompile.buildcache as buildcache
+
+    root, calls = repo
+    p = root / "overlays/prod/pdb.yaml"
+    real_put = buildcache.BuildCache.put
+
+    def put_after_an_edit(self, key, inputs, *rest):
+        if p.resolve() in inputs[0] and "minAvailable: 3" in p.read_text():
+            p.write_text(p.read_text().replace("minAvailable: 3", "minAvailable: 1"))
+        return real_put(self, key, inputs, *rest)
+
+    buildcache.BuildCache.put = put_after_an_edit
+    try:
+        first = build_all()
+    finally:
+        buildcache.BuildCache.put = real_put
+    assert "minAvailable: 3" in first[1].text
+    second = build_all()
+    assert calls.count("overlays/prod") == 2 and "minAvailable: 1" in second[1].text

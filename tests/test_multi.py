@@ -231,3 +231,24 @@ def test_cached_output_is_written_where_sendfile_cannot_write(repo, tmp_path):
     expected = "# before\n# a\n" + hits[0].text + "# b\n" + hits[1].text
     assert target.read_text() == expected
     assert os.path.getsize(target) == len(expected.encode())
+
+
+def test_cached_overlays_directories_are_checked_without_their_files(repo, capsys):
+    """A cached overlay's output directory is compared through its stamp (content digest,
+    sizes and mtimes); a hand edit is still caught by --check and repaired by a write."""
+    obs = overlays(repo)[:3]
+    assert main(["build", *obs, "-o", "r/", "--no-validate"]) == 0
+    assert main(["build", *obs, "-o", "r/", "--check", "--no-validate"]) == 0  # all cached, all stamps hold
+    f = repo / "r/overlays/env01/ns1/deployment-e1-web.yaml"
+    f.write_text(f.read_text().replace("nginx:1.1", "nginx:6.6"))
+    capsys.readouterr()
+    assert main(["build", *obs, "-o", "r/", "--check", "--no-validate"]) == 1
+    assert "changed: r/overlays/env01/ns1/deployment-e1-web.yaml" in capsys.readouterr().err
+    untouched = repo / "r/overlays/env00/ns0/deployment-e0-web.yaml"
+    before = untouched.stat().st_mtime_ns
+    assert main(["build", *obs, "-o", "r/", "--no-validate"]) == 0
+    assert "nginx:1.1" in f.read_text() and untouched.stat().st_mtime_ns == before
+    (repo / "r/overlays/env02/ns2/extra.yaml").write_text("x: 1\n")
+    capsys.readouterr()
+    assert main(["build", *obs, "-o", "r/", "--check", "--no-validate"]) == 1
+    assert "stale: r/overlays/env02/ns2/extra.yaml" in capsys.readouterr().err
