@@ -44,6 +44,15 @@ def make_overlays(root: Path, n: int, m: int) -> list[str]:
     return names
 
 
+_ONE_BUILD = """
+import os, sys
+from kcompile.build import build
+from kcompile.emit import render
+result = build(sys.argv[1])
+os.write(1, render([r.body for r in result.resources]).encode())
+"""
+
+
 def timed(cmd: list[str], cwd: Path) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -76,12 +85,14 @@ def main() -> None:
         print(f"  kubectl kustomize x{args.overlays} (stdout): {t_ku:.2f}s")
         first = tmp / overlays[0] / "patches" / "app0000.yaml"
         last = tmp / overlays[-1] / "patches" / "app0000.yaml"
-        for label, extra in (("stdout", []), ("-o rendered/", ["-o", "rendered/"])):
-            cmd = kcompile_cmd() + ["build", *overlays, "--no-validate", *extra]
+        for label, to_dir in (("stdout", False), ("-o rendered/", True)):
             colds = []
-            for _ in range(max(3, args.runs // 2)):
+            for k in range(max(3, args.runs // 2)):
+                # A new directory for each cold run: deleting the last run's 15,000 files
+                # just before creating as many makes this machine's disk stall for seconds.
+                extra = ["-o", f"rendered{k}/"] if to_dir else []
+                cmd = kcompile_cmd() + ["build", *overlays, "--no-validate", *extra]
                 shutil.rmtree(tmp / ".kcompile" / "cache", ignore_errors=True)
-                shutil.rmtree(tmp / "rendered", ignore_errors=True)
                 colds.append(timed(cmd, tmp))
             t_cold = median(colds)
             cached = median([timed(cmd, tmp) for _ in range(args.runs)])
@@ -99,6 +110,13 @@ def main() -> None:
                 last_edits.append(timed(cmd, tmp))
             print(f"  kcompile build overlays/* ({label}), cold caches: {t_cold:.3f}s  "
                   f"ratio {t_cold / t_ku:.3f} (target <= 0.2)")
+            if not to_dir:
+                # The least a rebuild after an edit can cost: a fresh interpreter building
+                # only the edited overlay (parse cache warm), no CLI, no cache checks.
+                floor = median([timed([sys.executable, "-c", _ONE_BUILD, overlays[0]], tmp)
+                                for _ in range(args.runs)])
+                print(f"    floor: a bare process building only the edited overlay: {floor:.3f}s "
+                      f"= {floor / t_cold:.3f} of cold")
             for what, times in (("nothing changed", [cached]), ("one overlay's file touched (mtime)", touched),
                                 ("first overlay edited", first_edits), ("last overlay edited", last_edits)):
                 t = median(times)

@@ -117,7 +117,7 @@ class CachedOutput:
         fd = self._open()
         offset, left = self.offset, self.length
         try:
-            while left > 0:
+            while left > 0 and hasattr(os, "sendfile"):
                 sent = os.sendfile(out_fd, fd, offset, left)
                 if sent == 0:
                     break
