@@ -220,7 +220,7 @@ def build_many(
             from .cachedir import code_fingerprint, schemas_identity
 
             code_fingerprint(), schemas_identity()  # computed once, before forking
-        pool = _ForkPool(lambda i: _frame(i, job.build(overlays[i])), job.prepare, jobs)
+        pool = _ForkPool(lambda i: _frame(job.build(overlays[i])), job.prepare, jobs)
         pool.start()
     pending = []
     for i, overlay in enumerate(overlays):
@@ -232,11 +232,14 @@ def build_many(
         else:
             pending.append(i)
     if pool is not None:
-        for i, text, files, error, messages in pool.results():
-            finished(i, Outcome(overlays[i], text=text, files=files, error=error, messages=messages))
+        for i, ok, payload in pool.results():
+            if ok:
+                text, files, error, messages = payload
+                finished(i, Outcome(overlays[i], text=text, files=files, error=error, messages=messages))
+            else:
+                finished(i, Outcome(overlays[i], error=f"kcompile: error: {payload[0]}", messages=payload[1]))
         for i in sorted(set(pool.submitted) - set(results)):
-            finished(i, Outcome(overlays[i], error=f"kcompile: error: {overlays[i]}: the worker process building "
-                                                   "it ended unexpectedly"))
+            finished(i, Outcome(overlays[i], error=f"kcompile: error: {_DIED.format(overlays[i])}"))
     elif jobs == 1 or len(pending) <= 1:
         for i in pending:
             finished(i, job.build(overlays[i]))
@@ -245,10 +248,47 @@ def build_many(
     return [results[i] for i in range(total)]
 
 
-def _frame(i: int, outcome: Outcome) -> tuple:
+_DIED = "{}: the worker process building it ended unexpectedly"
+
+
+def _frame(outcome: Outcome) -> tuple:
     """An outcome as plain data, to send from a worker to the parent."""
     text = outcome._text.encode("utf-8") if isinstance(outcome._text, str) else outcome._text
-    return i, text, outcome._files, outcome.error, outcome.messages
+    return text, outcome._files, outcome.error, outcome.messages
+
+
+def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None) -> list:
+    """``[fn(0), fn(1), ...]`` (one per label), computed in forked workers where the
+    platform allows (results travel pickled), else here. A user error (KcompileError) in
+    any call is raised here after all finished — the first in order, as a loop would."""
+    from .errors import KcompileError
+
+    count = len(labels)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, count or 1))
+    if jobs == 1 or count <= 1 or not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+        return [fn(i) for i in range(count)]
+    import pickle
+
+    def run(i: int) -> tuple:
+        try:
+            return True, pickle.dumps(fn(i), protocol=pickle.HIGHEST_PROTOCOL)
+        except KcompileError as e:
+            return False, e.format()
+
+    pool = _ForkPool(run, prepare or (lambda: None), jobs)
+    pool.start()
+    for i in range(count):
+        pool.submit(i)
+    results: dict[int, tuple] = {}
+    for i, ok, payload in pool.results():
+        results[i] = payload if ok else (False, f"{payload[0]}\n{payload[1]}")
+    values = []
+    for i in range(count):
+        ok, payload = results.get(i, (False, _DIED.format(labels[i])))
+        if not ok:
+            raise KcompileError(payload)
+        values.append(pickle.loads(payload))
+    return values
 
 
 def _spawn_pool(job: _Job, overlays: list[str], pending: list[int], jobs: int, finished) -> None:
@@ -265,14 +305,15 @@ class _ForkPool:
     """Worker processes forked from this one, fed job numbers through one shared pipe.
 
     A job is 4 bytes (writes that small are atomic, so workers never split one); each
-    worker returns length-prefixed marshal frames on its own pipe. Workers are forked as
+    worker returns length-prefixed marshal frames on its own pipe: ``(job, True, what
+    run(job) returned)``, or ``(job, False, (message, traceback))`` if it raised. Workers are forked as
     jobs arrive (up to ``limit``); the first by :meth:`start`, ahead of any job, so it is
     ready when one comes. Closing the job pipe tells workers to finish; a worker with
     nothing to do by then is killed rather than waited for.
     """
 
     def __init__(self, run, prepare, limit: int) -> None:
-        self.run = run  # job number -> frame tuple (marshal-able)
+        self.run = run  # job number -> marshal-able result
         self.prepare = prepare
         self.limit = limit
         self.jobs_r, self.jobs_w = os.pipe()  # jobs_w: None once closed
@@ -320,10 +361,9 @@ class _ForkPool:
                 return  # job pipe closed and empty: done
             i = int.from_bytes(data, "little")
             try:
-                frame = self.run(i)
+                frame = (i, True, self.run(i))
             except Exception as e:  # a bug, not a user error: report it, keep the traceback
-                frame = (i, None, None, f"kcompile: error: internal error: {type(e).__name__}: {e}",
-                         traceback.format_exc())
+                frame = (i, False, (f"internal error: {type(e).__name__}: {e}", traceback.format_exc()))
             body = marshal.dumps(frame)
             _write_all(results_w, len(body).to_bytes(8, "little") + body)
 

@@ -97,3 +97,20 @@ def test_markdown_is_one_comment_with_a_summary_table(repo, capsys):
 def test_unknown_ref_is_an_error(repo, capsys):
     assert main(["diff", "overlays/dev", "--base-ref", "nope"]) == 1
     assert "revision 'nope' not found" in capsys.readouterr().err
+
+
+def test_overlays_are_compared_in_parallel_with_the_same_report(repo, capsys):
+    (repo / "overlays/prod/kcompile.yaml").write_text(
+        (repo / "overlays/prod/kcompile.yaml").read_text().replace("replicas: 5", "replicas: 6"))
+    code_serial, serial = run_diff(capsys, "overlays/dev", "overlays/prod", "--format", "json", "-j", "1")
+    code_parallel, parallel = run_diff(capsys, "overlays/dev", "overlays/prod", "--format", "json", "-j", "2")
+    assert serial == parallel and code_serial == code_parallel
+    assert json.loads(parallel)[1]["summary"]["update"] >= 1
+
+
+def test_an_error_in_one_overlay_is_reported_as_a_serial_run_would(repo, capsys):
+    (repo / "overlays/dev/kcompile.yaml").write_text("resources: [: broken\n")
+    (repo / "overlays/prod/kcompile.yaml").write_text("resources: [missing.yaml]\n")
+    assert main(["diff", "overlays/dev", "overlays/prod", "--base-ref", "HEAD", "-j", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("kcompile: error:") == 1 and "overlays/dev/kcompile.yaml" in err

@@ -24,6 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("overlays", metavar="OVERLAY", nargs="+")
     p.add_argument("--base-ref", required=True, metavar="REF", help="git revision to compare with (e.g. origin/main)")
     p.add_argument("--output-dir", metavar="DIR", help="also write the full report per overlay (markdown and JSON)")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="overlays compared in parallel (default: number of cores)")
     add_output_options(p)
     add_build_options(p)
     p.set_defaults(run=run)
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cachedir import default_cache_dir
     from ..files import find_repo_root
     from ..gitref import Snapshot
+    from ..multi import map_in_workers
     from ..plan import compute_plan
     from ..report import render_json, render_markdown, render_text
     from .build import build_options
@@ -56,27 +58,28 @@ def run(args: argparse.Namespace) -> int:
         return mask_secrets(objects, lambda v: keyed_digest(key, v))
 
     work_opts = build_options(args)
-    plans = []
-    titles = []
     first = Path(args.overlays[0])
     repo_root = find_repo_root(first if first.exists() else Path.cwd())
-    with Snapshot(repo_root, args.base_ref) as snap:
+    with Snapshot(repo_root, args.base_ref, overlays=[Path(o) for o in args.overlays],
+                  everything=work_opts.load_restrictor == "none") as snap:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
                                  set_values=work_opts.set_values, repo_root=snap.path,
                                  use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root))
-        for overlay in args.overlays:
-            path = Path(overlay)
+        def plan_of(i: int):
+            """Build one overlay on both sides and compare (in a worker process)."""
+            path = Path(args.overlays[i])
             base_path = snap.map(path)
             if not path.is_dir() and not base_path.is_dir():
                 from ..errors import KcompileError
 
-                raise KcompileError(f"overlay {overlay} exists neither in the working tree nor at {args.base_ref}")
+                raise KcompileError(f"overlay {args.overlays[i]} exists neither in the working tree nor at "
+                                    f"{args.base_ref}")
             before = mask(_build_objects(base_path, base_opts))
             after = mask(_build_objects(path, work_opts))
-            name = path.as_posix()
-            plan = compute_plan(before, after, environment=name, base_revision=None)
-            plans.append(plan)
-            titles.append(name)
+            return compute_plan(before, after, environment=path.as_posix(), base_revision=None)
+
+        plans = map_in_workers(plan_of, list(args.overlays), jobs=args.jobs)
+        titles = [Path(o).as_posix() for o in args.overlays]
     for p in plans:
         p.base_ref = args.base_ref  # type: ignore[attr-defined]
     if args.output_dir:
