@@ -257,16 +257,22 @@ def _frame(outcome: Outcome) -> tuple:
     return text, outcome._files, outcome.error, outcome.messages
 
 
-def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None) -> list:
+def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None, progress=None) -> list:
     """``[fn(0), fn(1), ...]`` (one per label), computed in forked workers where the
     platform allows (results travel pickled), else here. A user error (KcompileError) in
-    any call is raised here after all finished — the first in order, as a loop would."""
+    any call is raised here after all finished — the first in order, as a loop would.
+    ``progress(done, total, label)`` is called as calls finish."""
     from .errors import KcompileError
 
     count = len(labels)
     jobs = max(1, min(jobs or os.cpu_count() or 1, count or 1))
     if jobs == 1 or count <= 1 or not (hasattr(os, "fork") and sys.platform.startswith("linux")):
-        return [fn(i) for i in range(count)]
+        values = []
+        for i in range(count):
+            values.append(fn(i))
+            if progress:
+                progress(i + 1, count, labels[i])
+        return values
     import pickle
 
     def run(i: int) -> tuple:
@@ -282,6 +288,8 @@ def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None)
     results: dict[int, tuple] = {}
     for i, ok, payload in pool.results():
         results[i] = payload if ok else (False, f"{payload[0]}\n{payload[1]}")
+        if progress:
+            progress(len(results), count, labels[i])
     values = []
     for i in range(count):
         ok, payload = results.get(i, (False, _DIED.format(labels[i])))

@@ -42,30 +42,13 @@ def validate_overlay(job: tuple) -> tuple[str, list[dict], str, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import os
 
-    from ..multi import ProgressBar
+    from ..multi import ProgressBar, map_in_workers
     from .build import build_options
 
     options = build_options(args)
-    jobs_list = [(o, options, args.strict) for o in args.overlays]
-    progress = ProgressBar()
-    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(jobs_list)))
-    if jobs == 1:
-        results = []
-        for i, job in enumerate(jobs_list, 1):
-            results.append(validate_overlay(job))
-            progress(i, len(jobs_list), job[0])
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            results = []
-            for i, r in enumerate(pool.map(validate_overlay, jobs_list), 1):
-                results.append(r)
-                progress(i, len(jobs_list), r[0])
+    results = map_in_workers(lambda i: validate_overlay((args.overlays[i], options, args.strict)),
+                             list(args.overlays), jobs=args.jobs, progress=ProgressBar())
     failed = False
     all_findings: list[dict] = []
     for overlay, findings, text, error in results:
