@@ -9,6 +9,8 @@ On Linux the workers are forked by :class:`_ForkPool`: the first one before the 
 checks start, so that it imports the build pipeline while the parent checks, and the
 first overlay that needs building starts as soon as it is found. Elsewhere a process
 pool is used (``spawn``), or everything runs in this process with ``jobs=1``.
+:func:`map_in_workers` runs any per-overlay function in the same pool (``kcompile diff``
+and ``kcompile validate`` use it).
 """
 
 from __future__ import annotations
