@@ -252,3 +252,58 @@ def test_cached_overlays_directories_are_checked_without_their_files(repo, capsy
     capsys.readouterr()
     assert main(["build", *obs, "-o", "r/", "--check", "--no-validate"]) == 1
     assert "stale: r/overlays/env02/ns2/extra.yaml" in capsys.readouterr().err
+
+
+# -- progress ----------------------------------------------------------------------------
+
+
+class _Terminal:
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> None:
+        self.written.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_draws_on_a_terminal_and_clears_at_the_end(monkeypatch):
+    from kcompile.multi import ProgressBar
+
+    monkeypatch.delenv("CI", raising=False)
+    term = _Terminal()
+    bar = ProgressBar(term)
+    bar(1, 4, "overlays/dev")
+    bar(4, 4, "overlays/prod")
+    assert term.written[0].startswith("\r[######------------------] 1/4 overlays/dev")
+    assert "4/4" in term.written[1] and term.written[-1].strip() == ""  # the line is wiped
+
+
+def test_progress_bar_is_silent_in_ci_logs_and_pipes(monkeypatch):
+    import io
+
+    from kcompile.multi import ProgressBar
+
+    monkeypatch.setenv("CI", "true")
+    term = _Terminal()
+    ProgressBar(term)(1, 2, "x")
+    assert term.written == []
+    monkeypatch.delenv("CI")
+    pipe = io.StringIO()
+    ProgressBar(pipe)(1, 2, "x")
+    assert pipe.getvalue() == ""
+
+
+def test_progress_counts_every_overlay_built_or_cached(repo):
+    from kcompile.multi import build_many
+    from kcompile.options import BuildOptions
+
+    obs = overlays(repo)[:5]
+    for _ in range(2):  # built, then cached
+        seen: list[tuple[int, int]] = []
+        build_many(obs, BuildOptions(), validate=False, jobs=2, progress=lambda d, t, label: seen.append((d, t)))
+        assert seen == [(i, 5) for i in range(1, 6)]
