@@ -74,7 +74,8 @@ class Snapshot:
         if paths == []:
             data = b""
         else:
-            data = _git(self.repo, "archive", "--format=tar", self.commit, *(["--", *paths] if paths else []),
+            literal = [f":(literal){p}" for p in paths or []]  # a directory may be named like a glob
+            data = _git(self.repo, "archive", "--format=tar", self.commit, *(["--", *literal] if paths else []),
                         binary=True)
         self.path = Path(tempfile.mkdtemp(prefix="kcompile-ref-"))
         if data:

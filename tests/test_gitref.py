@@ -62,6 +62,8 @@ def monorepo(tmp_path):
                                           "charts: [{chart: ../../../charts/web}]\n"),
         "deploy/env/prod/patch.yaml": "p: 1\n",
         "deploy/env/dev/kcompile.yaml": "resources: [../../base]\n",
+        "deploy/env/qa[1]/kcompile.yaml": "resources: [../../base]\n",
+        "deploy/env/qa1/kcompile.yaml": "resources: [../../raw]\n",
         "deploy/raw/cm.yaml": "c: 1\n",
         "charts/web/Chart.yaml": "name: web\n",
         "charts/web/templates/a.yaml.j2": "t: 1\n",
@@ -102,6 +104,13 @@ def test_the_whole_tree_is_exported_when_the_reads_cannot_be_told(monorepo):
     git(monorepo, "commit", "-qam", "broken overlay file")
     with Snapshot(monorepo, "HEAD", overlays=[monorepo / "deploy/env/dev"]) as snap:
         assert snap.exported is None
+
+
+def test_directory_names_are_not_patterns(monorepo):
+    with Snapshot(monorepo, "HEAD", overlays=[monorepo / "deploy/env/qa[1]"]) as snap:
+        files = exported_files(snap)
+    assert "deploy/env/qa[1]/kcompile.yaml" in files and "deploy/base/app.yaml" in files
+    assert not any(f.startswith(("deploy/env/qa1/", "deploy/raw/")) for f in files)
 
 
 def test_an_overlay_missing_at_the_revision_exports_nothing(monorepo):
