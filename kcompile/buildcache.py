@@ -141,7 +141,10 @@ class CachedOutput:
 
     def __del__(self) -> None:
         if self._fd is not None:
-            self.close()
+            try:
+                self.close()
+            except (OSError, TypeError):  # at interpreter exit `os` may be gone already
+                pass
 
 
 class BuildCache:
