@@ -112,18 +112,11 @@ class _Job:
         self.validate = validate
         self.strict = strict
         self.per_object = per_object
-        self.fingerprint = (options.load_restrictor, options.kube_version, tuple(options.set_values), fmt,
-                            validate, strict, per_object)
+        self.fingerprint = cache_fingerprint(options, "build", fmt, validate, strict, per_object)
 
     def cache(self, overlay: str):
         """The build cache for ``overlay`` (None with --no-cache)."""
-        if not self.options.use_cache:
-            return None
-        from .buildcache import BuildCache
-        from .cachedir import default_cache_dir, repo_root_of
-
-        root = self.options.repo_root or repo_root_of(overlay)
-        return BuildCache(self.options.cache_dir or default_cache_dir(root))
+        return build_cache_for(overlay, self.options)
 
     def cached(self, overlay: str) -> Outcome | None:
         """The outcome from the build cache, if it holds an up-to-date one."""
@@ -182,6 +175,23 @@ _PIPELINE_MODULES = (
     "transform.patches", "transform.prefixsuffix", "transform.replicas",
 )
 _VALIDATION_MODULES = ("commands._validation", "validate")
+
+
+def build_cache_for(overlay: str, options):
+    """The build cache ``overlay``'s results go to (None with --no-cache)."""
+    if not options.use_cache:
+        return None
+    from .buildcache import BuildCache
+    from .cachedir import default_cache_dir, repo_root_of
+
+    root = options.repo_root or repo_root_of(overlay)
+    return BuildCache(options.cache_dir or default_cache_dir(root))
+
+
+def cache_fingerprint(options, *what) -> tuple:
+    """What, besides the inputs, a cached result depends on: the options, what was asked
+    (``what``), and the current directory (messages name files relative to it)."""
+    return (options.load_restrictor, options.kube_version, tuple(options.set_values), *what, os.getcwd())
 
 
 def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:

@@ -1,7 +1,8 @@
 """`kcompile validate OVERLAY...`: build and validate only (schemas + apply-time checks).
 
 Several overlays are validated in parallel processes (as `kcompile build` builds them),
-with a progress bar on a terminal; results are printed in argument order.
+with a progress bar on a terminal; results are printed in argument order. Findings are
+kept in the build cache: an overlay whose inputs did not change is not validated again.
 """
 
 from __future__ import annotations
@@ -24,31 +25,80 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def validate_overlay(job: tuple) -> tuple[str, list[dict], str, str | None]:
-    """(overlay, findings as dicts, findings as text, error line) — runs in a worker."""
-    from ..build import build
-    from ..errors import KcompileError
-    from ..validate import format_findings, validate
+class _Validation:
+    """Validating one overlay, through the build cache: findings of an overlay whose
+    inputs did not change are reused (the pre-commit hook runs this on every commit)."""
 
-    overlay, options, strict = job
-    try:
-        result = build(overlay, options)
-        findings = validate(result.resources, kube_version=options.kube_version, strict=strict,
-                            extra_schemas=[*result.crds, *getattr(result, "openapi", [])])
-        return overlay, [f.as_dict() for f in findings], format_findings(findings, "text"), None
-    except KcompileError as e:
-        return overlay, [], "", f"kcompile: error: {e.format()}"
+    def __init__(self, options, strict: bool) -> None:
+        from ..multi import cache_fingerprint
+
+        self.options = options
+        self.strict = strict
+        self.fingerprint = cache_fingerprint(options, "validate", strict)
+
+    def cached(self, overlay: str) -> tuple | None:
+        import json
+
+        from ..multi import build_cache_for
+
+        cache = build_cache_for(overlay, self.options)
+        hit = cache.get(cache.key(overlay, self.fingerprint)) if cache is not None else None
+        if hit is None:
+            return None
+        try:
+            recorded = json.loads(hit[1].data())
+        except (OSError, ValueError):
+            return None
+        return overlay, recorded["findings"], recorded["text"], None
+
+    def run(self, overlay: str) -> tuple[str, list[dict], str, str | None]:
+        """(overlay, findings as dicts, findings as text, error line) — runs in a worker."""
+        import json
+
+        from ..build import build
+        from ..errors import KcompileError
+        from ..multi import build_cache_for
+        from ..validate import format_findings, validate
+
+        try:
+            result = build(overlay, self.options)
+            findings = validate(result.resources, kube_version=self.options.kube_version, strict=self.strict,
+                                extra_schemas=[*result.crds, *getattr(result, "openapi", [])])
+        except KcompileError as e:
+            return overlay, [], "", f"kcompile: error: {e.format()}"
+        as_dicts, text = [f.as_dict() for f in findings], format_findings(findings, "text")
+        cache = build_cache_for(overlay, self.options)
+        if cache is not None:
+            cache.put(cache.key(overlay, self.fingerprint), result.inputs,
+                      json.dumps({"findings": as_dicts, "text": text}), None, "")
+        return overlay, as_dicts, text, None
+
+    @staticmethod
+    def prepare() -> None:
+        from importlib import import_module
+
+        for name in ("build", "validate"):
+            import_module(f"kcompile.{name}")
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from ..buildcache import new_run
     from ..multi import ProgressBar, map_in_workers
     from .build import build_options
 
     options = build_options(args)
-    results = map_in_workers(lambda i: validate_overlay((args.overlays[i], options, args.strict)),
-                             list(args.overlays), jobs=args.jobs, progress=ProgressBar())
+    new_run()
+    job = _Validation(options, args.strict)
+    results = [job.cached(o) for o in args.overlays]
+    missed = [i for i, r in enumerate(results) if r is None]
+    bar, hits = ProgressBar(), len(args.overlays) - len(missed)
+    done = map_in_workers(lambda k: job.run(args.overlays[missed[k]]), [args.overlays[i] for i in missed],
+                          jobs=args.jobs, prepare=job.prepare,
+                          progress=lambda n, total, label: bar(hits + n, hits + total, label))
+    for i, outcome in zip(missed, done):
+        results[i] = outcome
     failed = False
     all_findings: list[dict] = []
     for overlay, findings, text, error in results:

@@ -4,6 +4,7 @@ through `kcompile validate`; the repository's own overlays and examples produce 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,29 @@ def test_notes_alone_exit_zero(tmp_path, capsys, monkeypatch):
     assert main(["validate", ".", "--format", "json", "--strict"]) == 0
     (f,) = json.loads(capsys.readouterr().out)
     assert f["severity"] == "note" and "not schema-checked" in f["message"]
+
+
+def test_findings_of_unchanged_overlays_come_from_the_cache(tmp_path, capsys, monkeypatch):
+    from kcompile.commands import validate as validate_command
+
+    for name in ("nodeport-out-of-range", "service-selects-nothing"):
+        shutil.copytree(HERE / "cases" / name, tmp_path / name)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    validated: list[str] = []
+    real = validate_command._Validation.run
+    monkeypatch.setattr(validate_command._Validation, "run", lambda self, o: validated.append(o) or real(self, o))
+    args = ["validate", "nodeport-out-of-range", "service-selects-nothing", "-j", "1"]
+    runs = []
+    for _ in range(2):
+        code = main([*args, "--format", "json"])
+        runs.append((code, capsys.readouterr()))
+    assert validated == ["nodeport-out-of-range", "service-selects-nothing"]  # not again the second time
+    assert runs[0] == runs[1] and runs[0][0] == 1
+    text = tmp_path / "service-selects-nothing" / "s.yaml"
+    text.write_text(text.read_text().replace("app: api", "app: other"))
+    assert main([*args, "--format", "json"]) == 1
+    assert validated[2:] == ["service-selects-nothing"]
+    monkeypatch.chdir(tmp_path / "nodeport-out-of-range")  # file names are relative to the current directory
+    assert main(["validate", ".", "-j", "1"]) == 1
+    assert "s.yaml:11: error: Service/web" in capsys.readouterr().out
