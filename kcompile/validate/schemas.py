@@ -161,6 +161,8 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
         for e in v.iter_errors(r.body):
             segments = list(e.instance_path)
             msg = _message(e)
+            if r.kind == "Secret" and segments[:1] in (["data"], ["stringData"]):
+                msg = _without_value(msg, getattr(e, "instance", None))
             m = re.search(r"\('([^']+)' was unexpected\)", msg)
             if m and "Additional properties" in msg and "," not in m.group(0):
                 segments.append(m.group(1))  # point at the unknown field itself
@@ -178,6 +180,17 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
             path="", object_name=f"{kind} ({api})",
         ))
     return findings
+
+
+def _without_value(msg: str, instance: Any) -> str:
+    """A schema message about a Secret's data with the value taken out (schema messages
+    begin with the offending value)."""
+    import json
+
+    for shown in (json.dumps(instance), repr(instance), str(instance)):
+        if msg.startswith(shown):
+            return "(sensitive value)" + msg[len(shown):]
+    return "(sensitive value) does not match the schema"
 
 
 def _message(e: Any) -> str:

@@ -121,3 +121,17 @@ def test_validating_a_valid_build_never_reads_source_files(tmp_path, monkeypatch
 
     monkeypatch.setattr(locate, "_composed", boom)
     assert validate(load(tmp_path, deployment())) == []
+
+
+@pytest.mark.parametrize("data, path", [
+    ("stringData: {password: 987654321}", "stringData.password"),
+    ("data: {password: [hunter2-secret]}", "data.password"),
+    ("data: hunter2-secret-map", "data"),
+])
+def test_schema_errors_on_secret_values_do_not_show_them(tmp_path, data, path):
+    res = load(tmp_path, f"apiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\n{data}\n")
+    findings = [f for f in validate(res) if f.severity == "error"]
+    assert [f.path for f in findings] == [path]
+    message = findings[0].message
+    assert "(sensitive value)" in message
+    assert "987654321" not in message and "hunter2" not in message
