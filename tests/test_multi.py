@@ -307,3 +307,17 @@ def test_progress_counts_every_overlay_built_or_cached(repo):
         seen: list[tuple[int, int]] = []
         build_many(obs, BuildOptions(), validate=False, jobs=2, progress=lambda d, t, label: seen.append((d, t)))
         assert seen == [(i, 5) for i in range(1, 6)]
+
+
+def test_without_fork_a_spawned_pool_builds_the_same(repo, monkeypatch):
+    """macOS and Windows have no safe fork: the process pool there must give the same output."""
+    import sys
+
+    from kcompile import multi
+    from kcompile.options import BuildOptions
+
+    obs = overlays(repo)[:3]
+    forked = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    spawned = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    assert [o.text for o in spawned] == [o.text for o in forked] and all(o.ok for o in spawned)
