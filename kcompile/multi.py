@@ -235,14 +235,19 @@ def build_many(
         pool = _ForkPool(lambda i: _frame(job.build(overlays[i])), job.prepare, jobs)
         pool.start()
     pending = []
-    for i, overlay in enumerate(overlays):
-        hit = job.cached(overlay)
-        if hit is not None:
-            finished(i, hit)
-        elif pool is not None:
-            pool.submit(i)
-        else:
-            pending.append(i)
+    try:
+        for i, overlay in enumerate(overlays):
+            hit = job.cached(overlay)
+            if hit is not None:
+                finished(i, hit)
+            elif pool is not None:
+                pool.submit(i)
+            else:
+                pending.append(i)
+    except BaseException:
+        if pool is not None:
+            pool.abort()
+        raise
     if pool is not None:
         for i, ok, payload in pool.results():
             if ok:
@@ -435,6 +440,22 @@ class _ForkPool:
             os.close(self.jobs_r)
             for fd in list(self.workers):
                 self._reap(fd)
+
+    def abort(self) -> None:
+        """Stop every worker now (the parent is failing)."""
+        import signal
+
+        for pid in self.workers.values():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.jobs_w is not None:
+            os.close(self.jobs_w)
+            self.jobs_w = None
+        os.close(self.jobs_r)
+        for fd in list(self.workers):
+            self._reap(fd)
 
     def _reap(self, fd: int) -> int:
         """Close a worker's pipe and wait for it; its exit status (non-zero: died)."""

@@ -321,3 +321,37 @@ def test_without_fork_a_spawned_pool_builds_the_same(repo, monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     spawned = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
     assert [o.text for o in spawned] == [o.text for o in forked] and all(o.ok for o in spawned)
+
+
+def test_a_failure_while_checking_the_cache_stops_the_workers(repo, monkeypatch):
+    import os
+
+    import pytest
+
+    from kcompile import multi
+    from kcompile.options import BuildOptions
+
+    pids: list[int] = []
+    real_start = multi._ForkPool.start
+
+    def start(self):
+        fd = real_start(self)
+        pids.append(self.workers[fd])
+        return fd
+
+    monkeypatch.setattr(multi._ForkPool, "start", start)
+    calls = []
+
+    def cached(self, overlay):
+        calls.append(overlay)
+        if len(calls) == 3:
+            raise RuntimeError("disk gone")
+        return None
+
+    monkeypatch.setattr(multi._Job, "cached", cached)
+    with pytest.raises(RuntimeError):
+        multi.build_many(overlays(repo)[:4], BuildOptions(), validate=False, jobs=2)
+    assert len(pids) == 2
+    for pid in pids:  # killed and reaped: no such process any more
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
