@@ -64,7 +64,7 @@ class _Build:
     # -- loading ------------------------------------------------------------------------
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
         path = find_overlay_file(directory)
-        self.files.listed.add(directory)
+        self.files.note_listed(directory)
         if path is None:
             raise KcompileError(
                 f"no kcompile.yaml, kustomization.yaml, kustomization.yml or Kustomization in {directory}", *where
@@ -87,6 +87,8 @@ class _Build:
             loop = " -> ".join(str(p) for p in self.chain[self.chain.index(real):] + [real])
             raise KcompileError(f"overlay include cycle: {loop}", *where)
         self.chain.append(real)
+        for rec in self.files.recorders:
+            rec.dirs.add(real)
         try:
             ov = self.overlay_file(real, where)
             if ov.is_component and into is None and self.chain[:-1]:
@@ -130,9 +132,9 @@ class _Build:
         path = self.files.resolve(ov.dir, entry, where)
         if path.is_dir():
             self.files.check_dir(path, where)
-            self.files.listed.add(path)
+            self.files.note_listed(path)
             if find_overlay_file(path) is not None:
-                return self.accumulate(path, where, chart_values=chart_values)
+                return self._accumulate_base(path, where, chart_values)
             # A plain directory of manifests (Kustomize requires a kustomization here).
             out: list[Resource] = []
             for f in sorted(path.iterdir()):
@@ -143,6 +145,28 @@ class _Build:
             raise KcompileError(f"resource {entry!r} not found ({path})", *where)
         self.files.check_file(path, ov.dir, where)
         return self.load_resource_file(path, where)
+
+    def _accumulate_base(self, path: Path, where: tuple, chart_values: list[tuple[str, dict]]) -> list[Resource]:
+        """A base (an overlay another one lists), reused from an earlier build made with
+        the same options when it read the same, unchanged inputs (``options.sub_builds``)."""
+        memo = self.options.sub_builds
+        if memo is None or self.crds or self.openapi:  # schemas loaded so far change how it merges
+            return self.accumulate(path, where, chart_values=chart_values)
+        key = (str(path.resolve()), str(self.files.repo_root), self.files.restrict, repr(chart_values))
+        kept = memo.get(key)
+        if kept is not None and not kept.dirs.intersection(self.chain) and kept.unchanged():
+            kept.replay(self.files)
+            return [r.copy() for r in kept.resources]
+        rec = _SubBuild()
+        env_reads = self.env.reads
+        self.files.recorders.append(rec)
+        try:
+            resources = self.accumulate(path, where, chart_values=chart_values)
+        finally:
+            self.files.recorders.remove(rec)
+        if not rec.charts and self.env.reads == env_reads and not self.crds and not self.openapi:
+            memo[key] = rec.keep(resources, self.files.seen)
+        return resources
 
     def _add_all(self, resources: list[Resource], new: list[Resource], where: tuple,
                  ids: set | None = None) -> None:
@@ -190,7 +214,9 @@ class _Build:
             if not isinstance(entry, dict) or not entry.get("chart"):
                 raise KcompileError("each charts entry needs a 'chart' path", *where)
             chart_dir = self.files.resolve(ov.dir, entry["chart"], where)
-            self.files.listed.add(chart_dir)  # every file of a chart is an input
+            self.files.note_listed(chart_dir)  # every file of a chart is an input
+            for rec in self.files.recorders:
+                rec.charts = True
             self.files.check_dir(chart_dir, where)
             if not chart_dir.is_dir():
                 raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
@@ -368,6 +394,55 @@ class _Build:
                 apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i))
 
 
+class _SubBuild:
+    """A base's accumulated resources and what producing them read: recorded while it is
+    built (``Files.recorders``), then kept for other overlays built with the same options.
+    Kept only if it rendered no chart and read no environment variable; reused only if
+    every file it read still has its size and mtime, every directory it listed its
+    listing, and none of its overlays is on the current include chain (that is a cycle,
+    which building it again reports)."""
+
+    def __init__(self) -> None:
+        self.read: set[Path] = set()
+        self.listed: set[Path] = set()
+        self.dirs: set[Path] = set()  # overlay directories it accumulated
+        self.charts = False
+        self.resources: list[Resource] = []
+        self.seen: dict[str, tuple[int, int, bytes]] = {}
+        self.listings: list[tuple[Path, list[str]]] = []
+
+    def keep(self, resources: list[Resource], seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
+        self.resources = [r.copy() for r in resources]
+        self.seen = {str(p): seen[str(p)] for p in self.read}
+        self.listings = [(d, _listing(d)) for d in self.listed]
+        return self
+
+    def unchanged(self) -> bool:
+        for path, (size, mtime, _data) in self.seen.items():
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                return False
+        return all(_listing(d) == listing for d, listing in self.listings)
+
+    def replay(self, files: Files) -> None:
+        """Tell the build reusing this what it read (its build-cache inputs)."""
+        for path in self.read:
+            files.note_read(path)
+            files.seen.setdefault(str(path), self.seen[str(path)])
+        for d in self.listed:
+            files.note_listed(d)
+
+
+def _listing(directory: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(directory))
+    except OSError:
+        return []
+
+
 class _RecordingEnv:
     """The process environment as generators see it, remembering what was read (a build
     that read secrets from the environment is never cached)."""
@@ -375,17 +450,21 @@ class _RecordingEnv:
     def __init__(self, env: Mapping[str, str]) -> None:
         self.env = env
         self.used: set[str] = set()
+        self.reads = 0  # every look-up, so a sub-build can tell it made one
 
     def __contains__(self, key: object) -> bool:
+        self.reads += 1
         if isinstance(key, str):
             self.used.add(key)
         return key in self.env
 
     def __getitem__(self, key: str) -> str:
+        self.reads += 1
         self.used.add(key)
         return self.env[key]
 
     def get(self, key: str, default: Any = None) -> Any:
+        self.reads += 1
         self.used.add(key)
         return self.env.get(key, default)
 

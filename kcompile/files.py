@@ -44,6 +44,9 @@ class Files:
         # listing mattered (overlay-file probes, plain manifest directories, charts).
         self.read: set[Path] = set()
         self.listed: set[Path] = set()
+        # Sub-builds being recorded (build._SubBuild): each hears of every file read and
+        # every directory listed while it is on this stack.
+        self.recorders: list = []
         self.seen: dict[str, tuple[int, int, bytes]] = {}  # path -> (size, mtime, content) as read
         # Real paths of directories, resolved once per build: Path.resolve walks every
         # component with lstat, and a build resolves hundreds of files in a few directories.
@@ -90,8 +93,21 @@ class Files:
                 *where,
             )
 
+    def note_read(self, path: Path) -> None:
+        self.read.add(path)
+        for rec in self.recorders:
+            rec.read.add(path)
+
+    def note_listed(self, directory: Path) -> None:
+        """A directory whose listing the build depends on (an input, like a file)."""
+        self.listed.add(directory)
+        for rec in self.recorders:
+            rec.listed.add(directory)
+
     def read_text(self, path: Path, where) -> str:
         cached = self._text.get(path)
+        if cached is not None and self.recorders:
+            self.note_read(path)
         if cached is None:
             try:
                 cached = self.read_bytes(path, where).decode("utf-8")
@@ -111,7 +127,7 @@ class Files:
             raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
         except OSError as e:
             raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
-        self.read.add(path)
+        self.note_read(path)
         # Recorded as read, for the build cache: it need not read the file again.
         self.seen[str(path)] = (st.st_size, st.st_mtime_ns, data)
         return data

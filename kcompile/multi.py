@@ -216,8 +216,10 @@ def build_many(
     from .buildcache import new_run
 
     new_run()
-    job = _Job(options, fmt, validate, strict, per_object)
     total = len(overlays)
+    if total > 1 and options.sub_builds is None:
+        options = options.for_several_overlays()  # each worker reuses the bases it built
+    job = _Job(options, fmt, validate, strict, per_object)
     jobs = max(1, min(jobs or os.cpu_count() or 1, total or 1))
     results: dict[int, Outcome] = {}
 

@@ -30,3 +30,14 @@ class BuildOptions:
         self.set_values = set_values
         self.env = env
         self.repo_root = repo_root
+        # Bases' accumulated resources, reused by the other overlays built with these
+        # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
+        self.sub_builds: dict | None = None
+
+    def for_several_overlays(self) -> "BuildOptions":
+        """A copy that keeps shared bases' results between the overlays built with it."""
+        import copy
+
+        shared = copy.copy(self)
+        shared.sub_builds = {}
+        return shared

@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     from .build import build_options
 
     options = build_options(args)
+    if len(args.overlays) > 1:
+        options = options.for_several_overlays()
     new_run()
     job = _Validation(options, args.strict)
     results = [job.cached(o) for o in args.overlays]
