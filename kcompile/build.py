@@ -156,6 +156,8 @@ class _Build:
         kept = memo.get(key)
         if kept is not None and not kept.dirs.intersection(self.chain) and kept.unchanged():
             kept.replay(self.files)
+            for rec in self.files.recorders:  # a base reused inside another being recorded
+                rec.dirs.update(kept.dirs)
             return [r.copy() for r in kept.resources]
         rec = _SubBuild()
         env_reads = self.env.reads

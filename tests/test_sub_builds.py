@@ -111,3 +111,22 @@ def test_a_base_rendering_a_chart_is_not_kept(monkeypatch):
     outs = [text(o, shared) for o in ("overlays/dev", "overlays/prod")]
     assert not shared.sub_builds
     assert outs == [text(o, BuildOptions(use_cache=False)) for o in ("overlays/dev", "overlays/prod")]
+
+
+def test_nested_bases_reused_inside_each_other(repo):
+    """dev -> mid -> base, prod -> base, qa -> mid: mid is recorded while base is reused
+    inside it, and mid's reuse still names base's files as inputs."""
+    root, accumulated = repo
+    (root / "mid").mkdir()
+    (root / "mid/kustomization.yaml").write_text("resources: [../base]\nnameSuffix: -m\n")
+    (root / "qa").mkdir()
+    (root / "qa/kustomization.yaml").write_text("resources: [../mid]\nnamespace: qa\n")
+    (root / "dev/kustomization.yaml").write_text("resources: [../mid]\nnamespace: dev\n")
+    overlays = ["prod", "dev", "qa"]
+    fresh = [text(o, BuildOptions()) for o in overlays]
+    accumulated.clear()
+    shared = BuildOptions().for_several_overlays()
+    assert [text(o, shared) for o in overlays] == fresh
+    assert accumulated == ["prod", "base", "dev", "mid", "qa"]
+    (root / "base/app.yaml").write_text(APP.replace("nginx:1.21", "nginx:1.55"))
+    assert "nginx:1.55" in text("qa", shared)
