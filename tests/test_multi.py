@@ -9,16 +9,9 @@ import pytest
 from kcompile.cli import main
 from kcompile.outdir import STAMP
 
-BASE = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "nginx:1.21"}]
+from tests.objects import WEB_DEPLOYMENT
+
+BASE = WEB_DEPLOYMENT + """\
 ---
 apiVersion: v1
 kind: Service

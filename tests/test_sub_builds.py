@@ -13,17 +13,9 @@ from kcompile.emit import render
 from kcompile.multi import build_many
 from kcompile.options import BuildOptions
 
-APP = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "nginx:1.21"}]
-"""
+from tests.objects import WEB_DEPLOYMENT
+
+APP = WEB_DEPLOYMENT
 
 
 @pytest.fixture()
