@@ -152,7 +152,7 @@ class _Build:
         memo = self.options.sub_builds
         if memo is None or self.crds or self.openapi:  # schemas loaded so far change how it merges
             return self.accumulate(path, where, chart_values=chart_values)
-        key = (str(path.resolve()), str(self.files.repo_root), self.files.restrict, repr(chart_values))
+        key = (str(path), str(self.files.repo_root), self.files.restrict, repr(chart_values))  # path is real
         kept = memo.get(key)
         if kept is not None and not kept.dirs.intersection(self.chain) and kept.unchanged():
             kept.replay(self.files)
@@ -414,12 +414,16 @@ class _SubBuild:
         self.listings: list[tuple[Path, list[str]]] = []
 
     def keep(self, resources: list[Resource], seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
+        from .buildcache import listing
+
         self.resources = [r.copy() for r in resources]
         self.seen = {str(p): seen[str(p)] for p in self.read}
-        self.listings = [(d, _listing(d)) for d in self.listed]
+        self.listings = [(d, listing(d)) for d in self.listed]
         return self
 
     def unchanged(self) -> bool:
+        from .buildcache import listing
+
         for path, (size, mtime, _data) in self.seen.items():
             try:
                 st = os.stat(path)
@@ -427,7 +431,7 @@ class _SubBuild:
                 return False
             if (st.st_size, st.st_mtime_ns) != (size, mtime):
                 return False
-        return all(_listing(d) == listing for d, listing in self.listings)
+        return all(listing(d) == entries for d, entries in self.listings)
 
     def replay(self, files: Files) -> None:
         """Tell the build reusing this what it read (its build-cache inputs)."""
@@ -436,13 +440,6 @@ class _SubBuild:
             files.seen.setdefault(str(path), self.seen[str(path)])
         for d in self.listed:
             files.note_listed(d)
-
-
-def _listing(directory: Path) -> list[str]:
-    try:
-        return sorted(os.listdir(directory))
-    except OSError:
-        return []
 
 
 class _RecordingEnv:

@@ -33,7 +33,9 @@ def _digest(data: bytes) -> str:
     return blake2b(data, digest_size=20).hexdigest()
 
 
-def _listing(directory: str) -> list[str]:
+def listing(directory: str | os.PathLike[str]) -> list[str]:
+    """A directory's entries, sorted ([] if it cannot be listed): how a listing input is
+    recorded and compared."""
     try:
         return sorted(os.listdir(directory))
     except OSError:
@@ -204,12 +206,12 @@ class BuildCache:
         dirs = []
         paths = {os.fspath(p) for p in read}
         for d in map(os.fspath, listed):
-            dirs.append((d, _listing(d)))
+            dirs.append((d, listing(d)))
             if os.path.isfile(os.path.join(d, "Chart.yaml")) or os.path.isfile(os.path.join(d, "chart.yaml")):
                 tree = _tree(d)
                 paths.update(tree)  # a chart renders from all its files
                 for sub in sorted({os.path.dirname(p) for p in tree} - {d}):
-                    dirs.append((sub, _listing(sub)))
+                    dirs.append((sub, listing(sub)))
         for p in paths:
             if p in seen:  # as the build read it
                 size, mtime, data = seen[p]
@@ -259,10 +261,10 @@ def _unchanged(files: list, dirs: list) -> bool:
                         return False
             except OSError:
                 return False
-    for path, listing in dirs:
+    for path, recorded in dirs:
         current = _LISTINGS.get(path)
         if current is None:
-            current = _LISTINGS[path] = _listing(path)
-        if current != listing:
+            current = _LISTINGS[path] = listing(path)
+        if current != recorded:
             return False
     return True
