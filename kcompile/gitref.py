@@ -25,10 +25,10 @@ from pathlib import Path
 from .errors import KcompileError
 
 
-def _git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
+def _git(repo: Path, *args: str, binary: bool = False, stdin: bytes | None = None) -> bytes | str:
     try:
         out = subprocess.run(
-            ["git", "-C", str(repo), *args], check=True, capture_output=True,
+            ["git", "-C", str(repo), *args], check=True, capture_output=True, input=stdin,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
     except FileNotFoundError:
@@ -97,15 +97,14 @@ class Snapshot:
         return self.path / self._rel(path)
 
 
-_OVERLAY_FILES = ("kcompile.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization")
-
-
 def needed_directories(repo: Path, commit: str, overlays: list[str]) -> list[str] | None:
     """The directories (relative, POSIX) that building ``overlays`` at ``commit`` can read,
     outermost only; None when that cannot be told from the tree (then export everything)."""
+    from .overlay import OVERLAY_FILES
+
     listing = _git(repo, "ls-tree", "-r", "-t", "-z", "--full-tree", commit, binary=True)
     dirs: set[str] = set()
-    overlay_files: dict[str, list[tuple[str, str]]] = {}  # directory -> [(name, blob)]
+    overlay_files: dict[str, list[str]] = {}  # directory -> blob ids of its overlay files
     for record in bytes(listing).split(b"\0"):
         if not record:
             continue
@@ -116,9 +115,9 @@ def needed_directories(repo: Path, commit: str, overlays: list[str]) -> list[str
             return None  # a symlink: where it leads is not plain path arithmetic
         if kind == "tree":
             dirs.add(path)
-        elif os.path.basename(path) in _OVERLAY_FILES:
-            overlay_files.setdefault(os.path.dirname(path), []).append((os.path.basename(path), blob))
-    texts = _read_blobs(repo, [blob for entries in overlay_files.values() for _, blob in entries])
+        elif os.path.basename(path) in OVERLAY_FILES:
+            overlay_files.setdefault(os.path.dirname(path), []).append(blob)
+    texts = _read_blobs(repo, [blob for blobs in overlay_files.values() for blob in blobs])
     needed: set[str] = set()
     queue = [o for o in overlays if o in dirs or o == "."]
     while queue:
@@ -126,7 +125,7 @@ def needed_directories(repo: Path, commit: str, overlays: list[str]) -> list[str
         if d in needed:
             continue
         needed.add(d)
-        for _, blob in overlay_files.get("" if d == "." else d, []):
+        for blob in overlay_files.get("" if d == "." else d, []):
             referenced = _referenced_directories(texts.get(blob))
             if referenced is None:
                 return None
@@ -148,11 +147,10 @@ def _read_blobs(repo: Path, blobs: list[str]) -> dict[str, bytes]:
     if not blobs:
         return {}
     try:
-        proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], check=True, capture_output=True,
-                              input="".join(b + "\n" for b in blobs).encode())
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    out, at, texts = proc.stdout, 0, {}
+        out = bytes(_git(repo, "cat-file", "--batch", binary=True, stdin="".join(b + "\n" for b in blobs).encode()))
+    except KcompileError:
+        return {}  # the overlay files count as unreadable: everything is exported
+    at, texts = 0, {}
     for blob in blobs:
         header_end = out.index(b"\n", at)
         fields = out[at:header_end].split()
