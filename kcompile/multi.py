@@ -160,6 +160,21 @@ class _Job:
                       outcome.messages)
         return outcome
 
+    # How outcomes travel from a worker (marshal-able plain data) and what a failed worker leaves.
+    @staticmethod
+    def frame(outcome: Outcome) -> tuple:
+        text = outcome._text.encode("utf-8") if isinstance(outcome._text, str) else outcome._text
+        return text, outcome._files, outcome.error, outcome.messages
+
+    @staticmethod
+    def unframe(overlay: str, payload: tuple) -> Outcome:
+        text, files, error, messages = payload
+        return Outcome(overlay, text=text, files=files, error=error, messages=messages)
+
+    @staticmethod
+    def failed(overlay: str, message: str, detail: str = "") -> Outcome:
+        return Outcome(overlay, error=f"kcompile: error: {message}", messages=detail)
+
     def prepare(self) -> None:
         """Import what building needs (in a fresh worker, while the parent checks caches):
         the pipeline's core, which every build uses; charts (jinja2) load when needed."""
@@ -216,25 +231,32 @@ def build_many(
     from .buildcache import new_run
 
     new_run()
-    total = len(overlays)
-    if total > 1 and options.sub_builds is None:
+    if len(overlays) > 1 and options.sub_builds is None:
         options = options.for_several_overlays()  # each worker reuses the bases it built
-    job = _Job(options, fmt, validate, strict, per_object)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, total or 1))
-    results: dict[int, Outcome] = {}
+    return run_jobs(_Job(options, fmt, validate, strict, per_object), overlays, jobs, progress)
 
-    def finished(i: int, outcome: Outcome) -> None:
-        results[i] = outcome
+
+def run_jobs(job, overlays: list[str], jobs: int | None = None, progress=None) -> list:
+    """One result per overlay, in argument order: from the build cache when it holds one
+    (``job.cached``), else built in a worker (``job.build``). ``job`` also says how a result
+    travels from a worker (``frame``/``unframe``), what a failed worker leaves (``failed``)
+    and what a worker imports before its first job (``prepare``)."""
+    total = len(overlays)
+    jobs = _worker_count(jobs, total)
+    results: dict[int, object] = {}
+
+    def finished(i: int, result) -> None:
+        results[i] = result
         if progress:
             progress(len(results), total, overlays[i])
 
     pool = None
-    if jobs > 1 and hasattr(os, "fork") and sys.platform.startswith("linux"):
-        if options.use_cache:
+    if jobs > 1 and _can_fork():
+        if job.options.use_cache:
             from .cachedir import code_fingerprint, schemas_identity
 
             code_fingerprint(), schemas_identity()  # computed once, before forking
-        pool = _ForkPool(lambda i: _frame(job.build(overlays[i])), job.prepare, jobs)
+        pool = _ForkPool(lambda i: job.frame(job.build(overlays[i])), job.prepare, jobs)
         pool.start()
     pending = []
     try:
@@ -252,13 +274,9 @@ def build_many(
         raise
     if pool is not None:
         for i, ok, payload in pool.results():
-            if ok:
-                text, files, error, messages = payload
-                finished(i, Outcome(overlays[i], text=text, files=files, error=error, messages=messages))
-            else:
-                finished(i, Outcome(overlays[i], error=f"kcompile: error: {payload[0]}", messages=payload[1]))
+            finished(i, job.unframe(overlays[i], payload) if ok else job.failed(overlays[i], *payload))
         for i in sorted(set(pool.submitted) - set(results)):
-            finished(i, Outcome(overlays[i], error=f"kcompile: error: {_DIED.format(overlays[i])}"))
+            finished(i, job.failed(overlays[i], _DIED.format(overlays[i])))
     elif jobs == 1 or len(pending) <= 1:
         for i in pending:
             finished(i, job.build(overlays[i]))
@@ -270,10 +288,12 @@ def build_many(
 _DIED = "{}: the worker process building it ended unexpectedly"
 
 
-def _frame(outcome: Outcome) -> tuple:
-    """An outcome as plain data, to send from a worker to the parent."""
-    text = outcome._text.encode("utf-8") if isinstance(outcome._text, str) else outcome._text
-    return text, outcome._files, outcome.error, outcome.messages
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def _worker_count(jobs: int | None, count: int) -> int:
+    return max(1, min(jobs or os.cpu_count() or 1, count or 1))
 
 
 def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None, progress=None) -> list:
@@ -284,8 +304,8 @@ def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None,
     from .errors import KcompileError
 
     count = len(labels)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, count or 1))
-    if jobs == 1 or count <= 1 or not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+    jobs = _worker_count(jobs, count)
+    if jobs == 1 or count <= 1 or not _can_fork():
         values = []
         for i in range(count):
             values.append(fn(i))
@@ -318,7 +338,7 @@ def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None,
     return values
 
 
-def _spawn_pool(job: _Job, overlays: list[str], pending: list[int], jobs: int, finished) -> None:
+def _spawn_pool(job, overlays: list[str], pending: list[int], jobs: int, finished) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 

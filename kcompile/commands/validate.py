@@ -51,7 +51,7 @@ class _Validation:
             return None
         return overlay, recorded["findings"], recorded["text"], None
 
-    def run(self, overlay: str) -> tuple[str, list[dict], str, str | None]:
+    def build(self, overlay: str) -> tuple[str, list[dict], str, str | None]:
         """(overlay, findings as dicts, findings as text, error line) — runs in a worker."""
         import json
 
@@ -73,6 +73,19 @@ class _Validation:
                       json.dumps({"findings": as_dicts, "text": text}), None, "")
         return overlay, as_dicts, text, None
 
+    # Results are plain data already; a failed worker leaves an error line (multi.run_jobs).
+    @staticmethod
+    def frame(result: tuple) -> tuple:
+        return result
+
+    @staticmethod
+    def unframe(overlay: str, payload: tuple) -> tuple:
+        return tuple(payload)
+
+    @staticmethod
+    def failed(overlay: str, message: str, detail: str = "") -> tuple:
+        return overlay, [], "", f"kcompile: error: {message}" + (f"\n{detail}" if detail else "")
+
     @staticmethod
     def prepare() -> None:
         from importlib import import_module
@@ -85,22 +98,14 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from ..buildcache import new_run
-    from ..multi import ProgressBar, map_in_workers
+    from ..multi import ProgressBar, run_jobs
     from .build import build_options
 
     options = build_options(args)
     if len(args.overlays) > 1:
         options = options.for_several_overlays()
     new_run()
-    job = _Validation(options, args.strict)
-    results = [job.cached(o) for o in args.overlays]
-    missed = [i for i, r in enumerate(results) if r is None]
-    bar, hits = ProgressBar(), len(args.overlays) - len(missed)
-    done = map_in_workers(lambda k: job.run(args.overlays[missed[k]]), [args.overlays[i] for i in missed],
-                          jobs=args.jobs, prepare=job.prepare,
-                          progress=lambda n, total, label: bar(hits + n, hits + total, label))
-    for i, outcome in zip(missed, done):
-        results[i] = outcome
+    results = run_jobs(_Validation(options, args.strict), list(args.overlays), args.jobs, ProgressBar())
     failed = False
     all_findings: list[dict] = []
     for overlay, findings, text, error in results:

@@ -103,8 +103,8 @@ def test_findings_of_unchanged_overlays_come_from_the_cache(tmp_path, capsys, mo
     (tmp_path / ".git").mkdir()
     monkeypatch.chdir(tmp_path)
     validated: list[str] = []
-    real = validate_command._Validation.run
-    monkeypatch.setattr(validate_command._Validation, "run", lambda self, o: validated.append(o) or real(self, o))
+    real = validate_command._Validation.build
+    monkeypatch.setattr(validate_command._Validation, "build", lambda self, o: validated.append(o) or real(self, o))
     args = ["validate", "nodeport-out-of-range", "service-selects-nothing", "-j", "1"]
     runs = []
     for _ in range(2):
