@@ -138,8 +138,12 @@ def needed_directories(repo: Path, commit: str, overlays: list[str]) -> list[str
     if "." in needed:
         return None
     # Outermost only: a directory inside another exported one comes with it.
-    ordered = sorted(needed)
-    return [d for i, d in enumerate(ordered) if not any(d.startswith(o + "/") for o in ordered[:i])]
+    return sorted(d for d in needed if not any(a in needed for a in _ancestors(d)))
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:k]) for k in range(1, len(parts))]
 
 
 def _read_blobs(repo: Path, blobs: list[str]) -> dict[str, bytes]:
