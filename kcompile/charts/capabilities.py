@@ -37,7 +37,7 @@ class APIVersions:
 
     def _all(self) -> frozenset[str]:
         if self._known is None:
-            from ..schema import default_schemas
+            from ..patch.schema import default_schemas
 
             known = set(self._extra)
             for key in default_schemas(self._kube_version).gvks:
@@ -61,7 +61,7 @@ class Capabilities:
     """``capabilities`` in templates (see the module docstring)."""
 
     def __init__(self, kube_version: str | None = None, api_versions: tuple[str, ...] = ()) -> None:
-        from ..schema import normalize_version
+        from ..patch.schema import normalize_version
 
         version = normalize_version(kube_version)
         self.kube_version = KubeVersion(version)

@@ -32,7 +32,8 @@ CHART_FIELDS: dict[str, Any] = {
 
 def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
     """Chart.yaml (or chart.yaml) with every field of :data:`CHART_FIELDS`."""
-    from ..yamlio import as_text, load_documents
+    from ..yaml.read import load_documents
+    from ..yaml.scalars import as_text
 
     parse = parse or load_documents
     for name in META_FILES:

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateRuntimeError
 
-from ..yamlio import dump
+from ..yaml.write import dump
 
 
 class ChartFail(TemplateRuntimeError):
@@ -53,7 +53,7 @@ def yaml_text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
-        from ..yamlio import format_float
+        from ..yaml.scalars import format_float
 
         return format_float(value)
     if isinstance(value, (dict, list, tuple)):
@@ -81,7 +81,7 @@ def to_pretty_json(value: Any) -> str:
 def from_yaml(value: Any) -> Any:
     """Sprig's ``fromYaml``: the value of one YAML document (a map, list or scalar)."""
     from ..errors import KcompileError
-    from ..yamlio import load_documents
+    from ..yaml.read import load_documents
 
     try:
         docs = load_documents(_text_arg("from_yaml", value), "from_yaml")

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import KcompileError
 from ..model import Origin, Resource
-from ..yamlio import load_documents
+from ..yaml.read import load_documents
 from .chart import Chart, load_chart_meta, output_templates  # noqa: F401  (load_chart_meta: public)
 from .values import MergedValues, ValuesLayer, merge_layers, validate_values
 
@@ -101,7 +101,7 @@ def render_chart(
     With ``cache_dir``, the result is cached under a key of every input (the chart's
     files, the merged values, release, namespace, Kubernetes and API versions): rendering
     is a pure function of them, so a hit skips Jinja2 (and its import) entirely. ``parse``
-    parses YAML text (default :func:`kcompile.yamlio.load_documents`; the build passes its
+    parses YAML text (default :func:`kcompile.yaml.read.load_documents`; the build passes its
     parse cache). ``kube_version`` and ``api_versions`` are ``capabilities`` in templates.
     """
     parse = parse or load_documents
@@ -126,8 +126,8 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
     import marshal
     from _blake2 import blake2b
 
-    from ..cache import _encode
-    from ..cachedir import code_fingerprint
+    from ..cache.parsed import _encode
+    from ..cache.location import code_fingerprint
 
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
@@ -172,7 +172,7 @@ def _cache_put(cache_dir: Path, key: str, result: list[Resource]) -> None:
 
 
 def _default_namespace(objects: list[Resource], namespace: str) -> None:
-    from ..fieldspecs import is_cluster_scoped
+    from ..fields.specs import is_cluster_scoped
     from ..model import split_api_version
 
     for r in objects:
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m kcompile.charts.render CHART --release NAME [-f values.yaml] [--set ...]``"""
     import argparse
 
-    from ..emit import render
+    from ..output.emit import render
 
     p = argparse.ArgumentParser(prog="python -m kcompile.charts.render")
     p.add_argument("chart")
