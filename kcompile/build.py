@@ -60,6 +60,9 @@ class _Build:
         self.chain: list[Path] = []
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
+        # helmCharts' default namespace: the nearest kustomization's 'namespace' on the chain
+        self.helm_namespaces: list[str] = []
+        self._chart_lock: Any = None
 
     # -- loading ------------------------------------------------------------------------
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
@@ -103,6 +106,15 @@ class _Build:
         # nearer overlays win, so they go last (highest precedence).
         own_cv = ov.get("chartValues", {})
         below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
+        ns = ov.get("namespace")
+        self.helm_namespaces.append(as_text(ns) if ns else (self.helm_namespaces[-1] if self.helm_namespaces else ""))
+        try:
+            return self._accumulate_all(ov, resources, chart_values, below_values)
+        finally:
+            self.helm_namespaces.pop()
+
+    def _accumulate_all(self, ov: OverlayFile, resources: list[Resource], chart_values: list[tuple[str, dict]],
+                        below_values: list[tuple[str, dict]]) -> list[Resource]:
 
         ids = {r.id() for r in resources if r.body}
         for key in ("resources", "bases"):
@@ -113,6 +125,10 @@ class _Build:
         self._load_schemas(ov)
         self._render_charts(ov, resources, chart_values)
         self._run_generators(ov, resources)
+        if ov.get("helmCharts") or ov.get("helmChartInflationGenerator"):
+            from .charts.helmbuild import inflate_helm_charts
+
+            inflate_helm_charts(self, ov, resources)
 
         for i, entry in enumerate(ov.get("components", [])):
             where = ov.where("components", i)
@@ -215,13 +231,23 @@ class _Build:
             where = ov.where("charts", i)
             if not isinstance(entry, dict) or not entry.get("chart"):
                 raise KcompileError("each charts entry needs a 'chart' path", *where)
-            chart_dir = self.files.resolve(ov.dir, entry["chart"], where)
-            self.files.note_listed(chart_dir)  # every file of a chart is an input
             for rec in self.files.recorders:
                 rec.charts = True
+            if entry.get("repo"):  # a chart of a Helm repository, vendored
+                from .charts.helmbuild import render_helm_instance
+
+                self._add_all(resources, render_helm_instance(self, ov, entry, i, chart_values), where)
+                continue
+            chart_dir = self.files.resolve(ov.dir, entry["chart"], where)
+            self.files.note_listed(chart_dir)  # every file of a chart is an input
             self.files.check_dir(chart_dir, where)
             if not chart_dir.is_dir():
                 raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
+            if _is_helm_chart(chart_dir):
+                from .charts.helmbuild import render_helm_instance
+
+                self._add_all(resources, render_helm_instance(self, ov, entry, i, chart_values), where)
+                continue
             release = as_text(entry.get("release")) if entry.get("release") else None
             if release is None:
                 from .charts.render import load_chart_meta
@@ -466,6 +492,14 @@ class _RecordingEnv:
         self.reads += 1
         self.used.add(key)
         return self.env.get(key, default)
+
+
+def _is_helm_chart(chart_dir: Path) -> bool:
+    """A Helm chart (Go templates) rather than a Jinja one (charts.helm.is_helm_chart)."""
+    from .charts.helm import is_helm_chart
+    from .charts.render import load_chart_meta
+
+    return is_helm_chart(chart_dir, load_chart_meta(chart_dir))
 
 
 def _field_path(ov: OverlayFile, entry: dict) -> tuple:

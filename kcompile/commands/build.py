@@ -22,6 +22,15 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                    help="do not read or write the parsed-file cache in .kcompile/cache")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
+    p.add_argument("--enable-helm", action="store_true",
+                   help="render Kustomize's helmCharts with the helm binary (as kubectl kustomize)")
+    p.add_argument("--helm-command", default="helm", metavar="PATH",
+                   help="the helm binary for helmCharts and Helm charts (default: helm on PATH)")
+    p.add_argument("--helm-kube-version", metavar="VERSION",
+                   help="Kubernetes version helm's Capabilities.KubeVersion reports for helmCharts")
+    p.add_argument("--helm-api-versions", action="append", default=[], metavar="GROUP/VERSION",
+                   help="API versions for helm's Capabilities.APIVersions in helmCharts; repeatable")
+    p.add_argument("--helm-debug", action="store_true", help="accepted for kubectl kustomize compatibility")
 
 
 def build_options(args: argparse.Namespace):
@@ -32,6 +41,11 @@ def build_options(args: argparse.Namespace):
         kube_version=args.kube_version,
         set_values=tuple(args.set_values),
         use_cache=not args.no_cache,
+        enable_helm=args.enable_helm,
+        helm_command=args.helm_command,
+        helm_kube_version=args.helm_kube_version,
+        helm_api_versions=tuple(v for arg in args.helm_api_versions for v in arg.split(",") if v),
+        helm_debug=args.helm_debug,
     )
 
 
