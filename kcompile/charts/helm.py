@@ -175,7 +175,7 @@ _SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 def parse_helm_output(text: str, chart: Path, label: str) -> list[Resource]:
     """helm's stdout -> objects, each with the template it came from as its origin."""
     from ..build import _resources_from_doc
-    from ..yamlio import load_documents
+    from ..yaml.read import load_documents
 
     out: list[Resource] = []
     fallback = str(chart / "Chart.yaml") if chart.is_dir() else str(chart)
@@ -257,7 +257,7 @@ def run_helm_template(request: HelmTemplate, helm: str, config_home: str | None,
 def _cache_key(request: HelmTemplate, helm: str, config_home: str | None) -> str | None:
     from _blake2 import blake2b
 
-    from ..cachedir import code_fingerprint
+    from ..cache.location import code_fingerprint
 
     identity = helm_identity(helm)
     if not identity:
@@ -279,7 +279,7 @@ def _cache_key(request: HelmTemplate, helm: str, config_home: str | None) -> str
 def values_file(values: Any) -> bytes:
     """Values as a file helm reads back exactly: JSON (a YAML subset without ambiguous
     scalars)."""
-    from ..yamlio import dump_json
+    from ..yaml.write import dump_json
 
     try:
         return dump_json(values if values is not None else {}).encode("utf-8")

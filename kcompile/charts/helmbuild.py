@@ -86,7 +86,7 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
     """A ``charts:`` entry that is a Helm chart, with kcompile's values layering:
     ``valuesFiles`` < ``values`` < ``chartValues`` of overlays above < ``--set``, merged
     as for Jinja charts and given to helm as one values file over the chart's own."""
-    from ..yamlio import as_text
+    from ..yaml.scalars import as_text
     from .helm import HelmTemplate, render_helm_chart, values_file
     from .values import merge_layers
 
@@ -130,7 +130,7 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
     objects = render_helm_chart(request, helm_command=b.options.helm_command, cache_dir=b.cache_dir,
                                 where=where, label=f"chart {release!r}")
     if ns:
-        from ..fieldspecs import is_cluster_scoped
+        from ..fields.specs import is_cluster_scoped
         from ..model import split_api_version
 
         for r in objects:  # as an install into that namespace would place them

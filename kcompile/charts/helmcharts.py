@@ -106,7 +106,7 @@ def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
             globals_where: tuple) -> list[Resource]:
     """Render one ``helmCharts`` entry (or HelmChartInflationGenerator config) into
     objects marked helm-generated."""
-    from ..yamlio import as_text
+    from ..yaml.scalars import as_text
     from .helm import HelmTemplate, render_helm_chart, values_file
 
     chart = normalized(entry, CHART_FIELDS, "helmCharts", where)
@@ -187,7 +187,7 @@ def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
 
 
 def _parse_values(data: bytes, name: str) -> dict[str, Any]:
-    from ..yamlio import load_documents
+    from ..yaml.read import load_documents
 
     try:
         docs = load_documents(data.decode("utf-8"), name)
@@ -207,7 +207,7 @@ def _flag(chart: dict[str, Any], key: str) -> bool:
 
 
 def _string_list(value: Any, key: str, where: tuple) -> list[str]:
-    from ..yamlio import as_text
+    from ..yaml.scalars import as_text
 
     if value is None:
         return []

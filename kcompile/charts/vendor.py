@@ -41,7 +41,7 @@ class ChartLock:
         self.data: dict[str, Any] = {}
         self.changed = False
         if self.path.is_file():
-            from ..yamlio import load_one
+            from ..yaml.read import load_one
 
             data = load_one(self.path.read_text(encoding="utf-8"), str(self.path))
             if data is not None and not isinstance(data, dict):
@@ -105,8 +105,8 @@ class ChartLock:
     def save(self) -> None:
         if not self.changed:
             return
-        from ..emit import write_atomic
-        from ..yamlio import dump
+        from ..output.emit import write_atomic
+        from ..yaml.write import dump
 
         self.data["charts"] = sorted(self.charts, key=lambda c: (str(c.get("repo")), str(c.get("name")),
                                                                  str(c.get("version"))))

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents
 from kcompile.cli import main
 
 CHARTS = Path(__file__).parent / "charts"
@@ -27,7 +27,7 @@ def lay_out(root: Path, files: dict[str, str], charts: dict[str, str] | None = N
 
 
 def documents(text: str) -> list:
-    return [d.data for d in yamlio.load_documents(text) if d.data is not None]
+    return [d.data for d in load_documents(text) if d.data is not None]
 
 
 def kcompile(capsys, *args: str) -> tuple[int, str, str]:
