@@ -26,6 +26,7 @@ from .load.overlay import OverlayFile
 from .model import Resource
 from .options import BuildOptions  # noqa: F401  (re-exported: the public name)
 from .pipeline import accumulate as accumulation
+from .pipeline.generated import check_set_releases
 from .pipeline.session import Build
 
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
@@ -62,6 +63,7 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     if top.is_component:
         raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
     resources = accumulation.accumulate(b, directory.resolve(), (None, None))
+    check_set_releases(options.set_values, b.releases)
     resources = finish(resources, top)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,

@@ -14,7 +14,7 @@ from ..errors import KcompileError
 from ..load.overlay import OverlayFile, find_overlay_file
 from ..model import Resource
 from ..yaml.read import load_documents
-from .generated import render_charts, run_generators
+from .generated import check_chart_values, render_charts, run_generators
 from .session import Build, add_all
 from .subbuilds import SubBuild
 from .transformers import transform
@@ -47,6 +47,7 @@ def _accumulate(b: Build, ov: OverlayFile, resources: list[Resource],
     own_cv = ov.get("chartValues", {})
     below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
 
+    first_release = len(b.releases)
     ids = {r.id() for r in resources if r.body}
     for key in ("resources", "bases"):
         for i, entry in enumerate(ov.get(key, [])):
@@ -54,7 +55,9 @@ def _accumulate(b: Build, ov: OverlayFile, resources: list[Resource],
             add_all(resources, _load_entry(b, ov, entry, where, below_values), where, ids)
 
     _load_schemas(b, ov)
+    own = len(b.releases)
     render_charts(b, ov, resources, chart_values)
+    own = (own, len(b.releases))
     run_generators(b, ov, resources)
 
     for i, entry in enumerate(ov.get("components", [])):
@@ -68,6 +71,9 @@ def _accumulate(b: Build, ov: OverlayFile, resources: list[Resource],
             raise KcompileError(f"{entry!r} is listed as a component but its kind is not Component", *where)
         resources = accumulate(b, path, where, into=resources, chart_values=below_values)
 
+    if own_cv:
+        below = b.releases[first_release:own[0]] + b.releases[own[1]:]
+        check_chart_values(ov, own_cv, below)
     return transform(b, ov, resources)
 
 

@@ -6,6 +6,8 @@ The rendering and generating themselves live in ``charts/`` and ``generate/``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import KcompileError
 from ..load.overlay import OverlayFile
 from ..model import Resource
@@ -58,9 +60,41 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
             chart_dir, release=release, namespace=as_text(ns) if ns else None,
             layers=layers, set_values=list(b.options.set_values),
             cache_dir=b.cache_dir, parse=b.cache.load_documents,
+            kube_version=b.options.kube_version, api_versions=tuple(b.options.api_versions),
         )
+        b.releases.append(release)
         add_all(resources, rendered, where)
 
+
+
+def check_chart_values(ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
+    """chartValues naming a release no chart instance below this overlay has is an
+    error (a typo would otherwise change nothing, in silence)."""
+    if not isinstance(chart_values, dict):
+        raise ov.error("chartValues must be a map of release names to values", "chartValues")
+    for release, values in chart_values.items():
+        if str(release) not in releases:
+            raise ov.error(f"chartValues names release {release!r}, but no chart instance below this "
+                           f"overlay has it ({_known_releases(releases)})", "chartValues", release)
+        if not isinstance(values, dict):
+            raise ov.error(f"chartValues.{release} must be a map of values", "chartValues", release)
+
+
+def check_set_releases(set_values: Any, releases: list[str]) -> None:
+    """``--set RELEASE.key=value`` naming no chart instance of the build is an error."""
+    if not set_values:
+        return
+    from ..charts.values import parse_set
+
+    for expr in set_values:
+        release = parse_set(expr)[0]
+        if release not in releases:
+            raise KcompileError(f"--set {expr.partition('=')[0]}=...: no chart instance of this build has "
+                                f"release {release!r} ({_known_releases(releases)})")
+
+
+def _known_releases(releases: list[str]) -> str:
+    return "releases: " + ", ".join(sorted(set(releases))) if releases else "it renders no charts"
 
 
 def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None:

@@ -33,6 +33,7 @@ class Build:
         self.merger = StrategicMerger(options.kube_version)
         self.env = RecordingEnv(options.env if options.env is not None else os.environ)
         self.chain: list[Path] = []
+        self.releases: list[str] = []  # chart instances rendered so far, for chartValues/--set typos
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
 
