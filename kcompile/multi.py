@@ -211,7 +211,8 @@ def cache_fingerprint(options, *what) -> tuple:
     # which helm renders Helm charts (charts: need no flag) is an input too
     helm = (options.enable_helm, options.helm_kube_version, options.helm_api_versions,
             helm_identity(options.helm_command))
-    return (options.load_restrictor, options.kube_version, tuple(options.set_values), *helm, *what, os.getcwd())
+    return (options.load_restrictor, options.kube_version, tuple(options.set_values), options.api_versions,
+            *helm, *what, os.getcwd())
 
 
 def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:

@@ -22,6 +22,7 @@ class BuildOptions:
         repo_root: "os.PathLike[str] | None" = None,
         use_cache: bool = True,
         cache_dir: "os.PathLike[str] | None" = None,
+        api_versions: "tuple[str, ...] | list[str]" = (),
         enable_helm: bool = False,
         helm_command: str = "helm",
         helm_kube_version: "str | None" = None,
@@ -33,6 +34,7 @@ class BuildOptions:
         self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
+        self.api_versions = tuple(api_versions)  # more `capabilities.api_versions` for charts, as helm's -a
         self.set_values = set_values
         self.env = env
         self.repo_root = repo_root
@@ -46,7 +48,7 @@ class BuildOptions:
         self.helm_debug = helm_debug
         self.fetch_charts = fetch_charts  # `kcompile vendor`: pull repository charts not pinned yet
         # Bases' accumulated resources, reused by the other overlays built with these
-        # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
+        # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
 
     def for_several_overlays(self) -> "BuildOptions":

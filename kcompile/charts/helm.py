@@ -174,7 +174,7 @@ _SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 def parse_helm_output(text: str, chart: Path, label: str) -> list[Resource]:
     """helm's stdout -> objects, each with the template it came from as its origin."""
-    from ..build import _resources_from_doc
+    from ..pipeline.session import resources_from_doc
     from ..yaml.read import load_documents
 
     out: list[Resource] = []
@@ -193,7 +193,7 @@ def parse_helm_output(text: str, chart: Path, label: str) -> list[Resource]:
         for d in docs:
             if d.data is None:
                 continue
-            for r in _resources_from_doc(d.data, name, d.line, index):
+            for r in resources_from_doc(d.data, name, d.line, index):
                 r.origin = Origin(name, d.line, index, template=True)
                 out.append(r)
     return out

@@ -18,13 +18,13 @@ from ..model import Resource
 
 def chart_lock(b: Any):
     """The build's ``kcompile.lock`` (read once per build)."""
-    if b._chart_lock is None:
+    if b.chart_lock is None:
         from .vendor import ChartLock
 
-        b._chart_lock = ChartLock(b.files.repo_root)
-        if b._chart_lock.path.is_file():
-            b.files.note_read(b._chart_lock.path)
-    return b._chart_lock
+        b.chart_lock = ChartLock(b.files.repo_root)
+        if b.chart_lock.path.is_file():
+            b.files.note_read(b.chart_lock.path)
+    return b.chart_lock
 
 
 def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> Path:
@@ -57,6 +57,8 @@ def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
             "--enable-helm'): must specify --enable-helm", *entries[0][1])
     for rec in b.files.recorders:
         rec.charts = True
+    from ..pipeline.session import add_all
+
     ctx = ChartContext(
         ov.dir, str(ov.path), b.helm_namespaces[-1] if b.helm_namespaces else "",
         read_file=lambda p, where: b.files.read_bytes(p, where),
@@ -68,7 +70,7 @@ def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
     )
     globals_ = ov.get("helmGlobals")
     for entry, where in entries:
-        b._add_all(resources, inflate(entry, globals_, ctx, where, ov.where("helmGlobals")), where)
+        add_all(resources, inflate(entry, globals_, ctx, where, ov.where("helmGlobals")), where)
 
 
 def _from_legacy(old: Any) -> Any:
@@ -82,8 +84,8 @@ def _from_legacy(old: Any) -> Any:
 
 
 def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
-                         chart_values: list[tuple[str, dict]]) -> list[Resource]:
-    """A ``charts:`` entry that is a Helm chart, with kcompile's values layering:
+                         chart_values: list[tuple[str, dict]]) -> tuple[str, list[Resource]]:
+    """(release, objects) of a ``charts:`` entry that is a Helm chart, with kcompile's values layering:
     ``valuesFiles`` < ``values`` < ``chartValues`` of overlays above < ``--set``, merged
     as for Jinja charts and given to helm as one values file over the chart's own."""
     from ..yaml.scalars import as_text
@@ -122,7 +124,7 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
     request = HelmTemplate(
         chart, release=release, namespace=ns, values_files=[("values", values_file(merged.values))],
         kube_version=as_text(entry["kubeVersion"]) if entry.get("kubeVersion") else b.options.kube_version,
-        api_versions=[as_text(v) for v in entry.get("apiVersions") or []],
+        api_versions=[as_text(v) for v in entry.get("apiVersions") or []] + list(b.options.api_versions),
         include_crds=entry.get("includeCRDs", True) is not False,
         skip_tests=entry.get("skipTests", True) is not False,
         skip_hooks=entry.get("skipHooks") is True,
@@ -136,4 +138,4 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
         for r in objects:  # as an install into that namespace would place them
             if not r.namespace and not is_cluster_scoped(split_api_version(r.api_version)[0], r.kind):
                 r.metadata["namespace"] = ns
-    return objects
+    return release, objects
