@@ -258,7 +258,9 @@ class _Build:
         if not entries:
             return
         from .generate.generators import generate, merge_generated
+        from .selectors import ResourceIndex
 
+        index = ResourceIndex(resources)
         options = ov.get("generatorOptions")
         for kind, key, entry, i in entries:
             where = ov.where(key, i)
@@ -270,13 +272,14 @@ class _Build:
                 file=str(ov.path), line=ov.line_of(key, i),
             )
             behavior = str(entry.get("behavior") or "create")
-            existing = [r for r in resources if r.body and _same_generated_id(r, new)]
+            existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
             if behavior == "create":
                 if existing:
                     raise KcompileError(
                         f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
                     )
                 resources.append(new)
+                index.appended(new)
             elif behavior in ("merge", "replace"):
                 if not existing:
                     raise KcompileError(
@@ -297,10 +300,11 @@ class _Build:
     # -- transformers, in Kustomize's order ---------------------------------------------
     def _transform(self, ov: OverlayFile, resources: list[Resource]) -> list[Resource]:
         from .transform import metadata, namespace, prefixsuffix, replicas, images
-        from .transform.patches import NameIndex, apply_patch
+        from .selectors import ResourceIndex
+        from .transform.patches import apply_patch
 
         f = str(ov.path)
-        index: NameIndex | None = None
+        index: ResourceIndex | None = None
         smp_entries = [(None, e, i, "patchesStrategicMerge") for i, e in enumerate(ov.get("patchesStrategicMerge", []))]
         smp_entries += [(e, None, i, "patches") for i, e in enumerate(ov.get("patches", []))]
         for entry, legacy, i, key in smp_entries:
@@ -312,10 +316,8 @@ class _Build:
                     raise KcompileError("each patches entry must be a map with 'path' or 'patch'", *where)
                 patch = self._patch_from(ov, entry.get("path"), entry, where)
             if index is None:
-                index = NameIndex(resources)
+                index = ResourceIndex(resources)
             resources = apply_patch(resources, patch, self.merger, index)
-            if patch.ops is not None or patch.allow_name_change or patch.allow_kind_change:
-                index = None  # ids may have changed
         def at(key: str, fn: Any, *a: Any, **kw: Any) -> None:
             """Run a transformer; its errors about this overlay point at the field."""
             try:
@@ -338,12 +340,15 @@ class _Build:
                metadata.apply_labels, resources, ov.get("commonLabels"), ov.get("labels"), file=f)
         if ov.get("commonAnnotations"):
             at("commonAnnotations", metadata.apply_annotations, resources, ov.get("commonAnnotations"), file=f)
+        index = None  # namespace, prefix and suffix renamed objects
         for i, entry in enumerate(ov.get("patchesJson6902", [])):
             where = ov.where("patchesJson6902", i)
             if not isinstance(entry, dict) or not entry.get("target"):
                 raise KcompileError("each patchesJson6902 entry needs a 'target' and a 'path' or 'patch'", *where)
             patch = self._patch_from(ov, entry.get("path"), entry, where, force_json6902=True)
-            resources = apply_patch(resources, patch, self.merger)
+            if index is None:
+                index = ResourceIndex(resources)
+            resources = apply_patch(resources, patch, self.merger, index)
         if ov.get("replicas"):
             at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f)
         imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))
@@ -380,8 +385,10 @@ class _Build:
         return patch
 
     def _replacements(self, ov: OverlayFile, resources: list[Resource]) -> None:
+        from .selectors import ResourceIndex
         from .transform.replacements import apply_replacements
 
+        index = ResourceIndex(resources)
         for i, entry in enumerate(ov.get("replacements", [])):
             where = ov.where("replacements", i)
             if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
@@ -391,9 +398,9 @@ class _Build:
                 items: list = []
                 for d in docs:
                     items.extend(d.data if isinstance(d.data, list) else [d.data])
-                apply_replacements(resources, items, file=str(path), line=docs[0].line if docs else None)
+                apply_replacements(resources, items, file=str(path), line=docs[0].line if docs else None, index=index)
             else:
-                apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i))
+                apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i), index=index)
 
 
 class _SubBuild:
