@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import KcompileError
-from .files import Files, find_repo_root
+from .load.files import Files, find_repo_root
 from .model import Origin, Resource
 from .options import BuildOptions  # noqa: F401  (re-exported: the public name)
-from .overlay import OverlayFile, find_overlay_file
-from .yamlio import as_text, load_documents
+from .load.overlay import OverlayFile, find_overlay_file
+from .yaml.read import load_documents
+from .yaml.scalars import as_text
 
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
 
@@ -49,8 +50,8 @@ class _Build:
         from .transform.patches import StrategicMerger
 
         self.options = options
-        from .cache import ParseCache
-        from .cachedir import default_cache_dir
+        from .cache.parsed import ParseCache
+        from .cache.location import default_cache_dir
 
         self.files = Files(repo_root, options.load_restrictor)
         self.cache_dir = Path(options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
@@ -58,6 +59,7 @@ class _Build:
         self.merger = StrategicMerger(options.kube_version)
         self.env = _RecordingEnv(options.env if options.env is not None else os.environ)
         self.chain: list[Path] = []
+        self.releases: list[str] = []  # chart instances rendered so far, for chartValues/--set typos
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
 
@@ -104,6 +106,7 @@ class _Build:
         own_cv = ov.get("chartValues", {})
         below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
 
+        first_release = len(self.releases)
         ids = {r.id() for r in resources if r.body}
         for key in ("resources", "bases"):
             for i, entry in enumerate(ov.get(key, [])):
@@ -111,7 +114,9 @@ class _Build:
                 self._add_all(resources, self._load_entry(ov, entry, where, below_values), where, ids)
 
         self._load_schemas(ov)
+        own = len(self.releases)
         self._render_charts(ov, resources, chart_values)
+        own = (own, len(self.releases))
         self._run_generators(ov, resources)
 
         for i, entry in enumerate(ov.get("components", [])):
@@ -125,7 +130,22 @@ class _Build:
                 raise KcompileError(f"{entry!r} is listed as a component but its kind is not Component", *where)
             resources = self.accumulate(path, where, into=resources, chart_values=below_values)
 
+        if own_cv:
+            below = self.releases[first_release:own[0]] + self.releases[own[1]:]
+            self._check_chart_values(ov, own_cv, below)
         return self._transform(ov, resources)
+
+    def _check_chart_values(self, ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
+        """chartValues naming a release no chart instance below this overlay has is an
+        error (a typo would otherwise change nothing, in silence)."""
+        if not isinstance(chart_values, dict):
+            raise ov.error("chartValues must be a map of release names to values", "chartValues")
+        for release, values in chart_values.items():
+            if str(release) not in releases:
+                raise ov.error(f"chartValues names release {release!r}, but no chart instance below this "
+                               f"overlay has it ({_known_releases(releases)})", "chartValues", release)
+            if not isinstance(values, dict):
+                raise ov.error(f"chartValues.{release} must be a map of values", "chartValues", release)
 
     def _load_entry(self, ov: OverlayFile, entry: Any, where: tuple,
                     chart_values: list[tuple[str, dict]]) -> list[Resource]:
@@ -249,7 +269,9 @@ class _Build:
                 chart_dir, release=release, namespace=as_text(ns) if ns else None,
                 layers=layers, set_values=list(self.options.set_values),
                 cache_dir=self.cache_dir, parse=self.cache.load_documents,
+                kube_version=self.options.kube_version, api_versions=tuple(self.options.api_versions),
             )
+            self.releases.append(release)
             self._add_all(resources, rendered, where)
 
     def _run_generators(self, ov: OverlayFile, resources: list[Resource]) -> None:
@@ -258,7 +280,7 @@ class _Build:
         if not entries:
             return
         from .generate.generators import generate, merge_generated
-        from .selectors import ResourceIndex
+        from .transform.selectors import ResourceIndex
 
         index = ResourceIndex(resources)
         options = ov.get("generatorOptions")
@@ -300,7 +322,7 @@ class _Build:
     # -- transformers, in Kustomize's order ---------------------------------------------
     def _transform(self, ov: OverlayFile, resources: list[Resource]) -> list[Resource]:
         from .transform import metadata, namespace, prefixsuffix, replicas, images
-        from .selectors import ResourceIndex
+        from .transform.selectors import ResourceIndex
         from .transform.patches import apply_patch
 
         f = str(ov.path)
@@ -385,7 +407,7 @@ class _Build:
         return patch
 
     def _replacements(self, ov: OverlayFile, resources: list[Resource]) -> None:
-        from .selectors import ResourceIndex
+        from .transform.selectors import ResourceIndex
         from .transform.replacements import apply_replacements
 
         index = ResourceIndex(resources)
@@ -421,7 +443,7 @@ class _SubBuild:
         self.listings: list[tuple[Path, list[str]]] = []
 
     def keep(self, resources: list[Resource], seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
-        from .buildcache import listing
+        from .cache.builds import listing
 
         self.resources = [r.copy() for r in resources]
         self.seen = {str(p): seen[str(p)] for p in self.read}
@@ -429,7 +451,7 @@ class _SubBuild:
         return self
 
     def unchanged(self) -> bool:
-        from .buildcache import listing
+        from .cache.builds import listing
 
         for path, (size, mtime, _data) in self.seen.items():
             try:
@@ -529,6 +551,7 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     if top.is_component:
         raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
     resources = b.accumulate(directory.resolve(), (None, None))
+    _check_set_releases(options.set_values, b.releases)
     resources = finish(resources, top)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
@@ -536,6 +559,23 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     )
     result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used), b.files.seen)
     return result
+
+
+def _known_releases(releases: list[str]) -> str:
+    return "releases: " + ", ".join(sorted(set(releases))) if releases else "it renders no charts"
+
+
+def _check_set_releases(set_values: Any, releases: list[str]) -> None:
+    """``--set RELEASE.key=value`` naming no chart instance of the build is an error."""
+    if not set_values:
+        return
+    from .charts.values import parse_set
+
+    for expr in set_values:
+        release = parse_set(expr)[0]
+        if release not in releases:
+            raise KcompileError(f"--set {expr.partition('=')[0]}=...: no chart instance of this build has "
+                                f"release {release!r} ({_known_releases(releases)})")
 
 
 def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
@@ -546,7 +586,7 @@ def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
     resources = [r for r in resources if r.body]
     hashed = [r for r in resources if r.generator is not None and r.generator.hash_suffix]
     if hashed:
-        from .hashing import content_hash
+        from .generate.hashing import content_hash
 
         for r in hashed:
             r.store_previous()

@@ -20,7 +20,7 @@ DEFINITIONS_ID = "https://kubernetes.io/api/_definitions.json"
 
 
 def _schema_dir(kube_version: str | None) -> Path:
-    from ..schema import _schema_root, normalize_version
+    from ..patch.schema import _schema_root, normalize_version
 
     return _schema_root() / f"v{normalize_version(kube_version)}-local-strict"
 
@@ -156,7 +156,7 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
     kinds with no schema at all get one note per kind."""
     if not resources:
         return []
-    from ..schema import _cache_dir
+    from ..patch.schema import _cache_dir
     from .compiled import load
 
     sv = SchemaValidator(kube_version, extra_schemas)

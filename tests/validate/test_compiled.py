@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kcompile import yamlio
+from kcompile.yaml import read as yamlio
 from kcompile.model import split_api_version
-from kcompile.schema import _cache_dir
+from kcompile.patch.schema import _cache_dir
 from kcompile.validate import compiled
 from kcompile.validate.schemas import SchemaValidator, _kind_file
 
