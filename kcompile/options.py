@@ -33,7 +33,7 @@ class BuildOptions:
         self.env = env
         self.repo_root = repo_root
         # Bases' accumulated resources, reused by the other overlays built with these
-        # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
+        # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
 
     def for_several_overlays(self) -> "BuildOptions":
