@@ -119,7 +119,9 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
     if not entries:
         return
     from ..generate.generators import generate, merge_generated
+    from ..transform.selectors import ResourceIndex
 
+    index = ResourceIndex(resources)  # generators x objects without a scan per generator
     options = ov.get("generatorOptions")
     for kind, key, entry, i in entries:
         where = ov.where(key, i)
@@ -131,13 +133,14 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
             file=str(ov.path), line=ov.line_of(key, i),
         )
         behavior = str(entry.get("behavior") or "create")
-        existing = [r for r in resources if r.body and _same_generated_id(r, new)]
+        existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
         if behavior == "create":
             if existing:
                 raise KcompileError(
                     f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
                 )
             resources.append(new)
+            index.appended(new)
         elif behavior in ("merge", "replace"):
             if not existing:
                 raise KcompileError(
