@@ -111,7 +111,11 @@ def record_with_kubectl(store, env: str, objects: list[dict], *, use_kubectl: bo
     from ..plan import compute_plan
     from ..plan.order import sort_key
 
+    from ..state.store import pause_for_tests
+
+    store.check_writable()  # a read-only store says so, not its lock
     with store.lock(env, lock_timeout):
+        pause_for_tests("KCOMPILE_TEST_PAUSE_LOCKED")  # where kubectl runs: under the lock, outside any transaction
         base = store.latest(env)
         plan = compute_plan(base.objects if base else [], store.mask(objects, base.objects if base else []),
                             environment=env,

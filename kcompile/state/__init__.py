@@ -71,6 +71,9 @@ class StateStore(Protocol):
         """``revision``'s objects with Secret values decrypted, and the positions of objects
         written before values were kept (digests only)."""
 
+    def check_writable(self) -> None:
+        """Raise KcompileError now (before any lock) if the store cannot be written."""
+
     def close(self) -> None: ...
 
 

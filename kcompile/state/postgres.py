@@ -177,7 +177,7 @@ class PostgresStore(SQLStateStore):
         except psycopg.Error as e:
             raise self._lost(e, "cannot read") from None
 
-    def _prepare_write(self) -> None:
+    def check_writable(self) -> None:
         self._connect(True)
 
     @contextmanager

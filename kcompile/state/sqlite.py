@@ -131,7 +131,7 @@ class SQLiteStore(SQLStateStore):
                     version = SCHEMA_VERSION
         except sqlite3.DatabaseError as e:
             db.close()
-            reason = sqlite_write_failure(str(e))
+            reason = sqlite_write_failure(str(e), self.path)
             if reason:
                 raise self._cannot_write(reason) from None
             raise self._error(f"is not a readable kcompile state database ({e}); "
@@ -187,7 +187,7 @@ class SQLiteStore(SQLStateStore):
     def _has_sealed_values(self) -> bool:
         return self._version >= 3
 
-    def _prepare_write(self) -> None:
+    def check_writable(self) -> None:
         self._connect(True)
 
     # -- reading and writing ---------------------------------------------------------------
@@ -220,7 +220,7 @@ class SQLiteStore(SQLStateStore):
             except sqlite3.Error:
                 pass
             if isinstance(e, sqlite3.DatabaseError):
-                reason = sqlite_write_failure(str(e))
+                reason = sqlite_write_failure(str(e), self.path)
                 if reason:
                     raise KcompileError(f"cannot write state file {self.path}: {reason}; {outcome} "
                                         "(the previous revision is intact)", self.path) from None
@@ -249,8 +249,7 @@ class SQLiteStore(SQLStateStore):
         except IsADirectoryError:
             raise KcompileError(f"state lock file {path} is a directory; move it away", path) from None
         except OSError as e:
-            why = why_not_writable(path) or e.strerror
-            raise KcompileError(f"cannot write state lock {path}: {why}; nothing was recorded", path) from None
+            raise os_error(e, path) from None
         with f:
             deadline = time.monotonic() + timeout
             while True:

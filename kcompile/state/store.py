@@ -76,7 +76,7 @@ class SQLStateStore:
     def lock(self, env: str, timeout: float = 30.0) -> AbstractContextManager[None]:
         raise NotImplementedError
 
-    def _prepare_write(self) -> None:
+    def check_writable(self) -> None:
         """Fail early (before any lock) when the store cannot be written."""
 
     def _has_sealed_values(self) -> bool:
@@ -301,29 +301,37 @@ class SQLStateStore:
         key = self.secret_key(create=True)
         if key is None:
             raise self.needs_key("recording a revision")
-        self._prepare_write()
+        self.check_writable()
         masked, sealed = self._seal(env, objects, key)
         user = user or current_user()
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         rows = [(*object_id(o), body_text(o)) for o in masked]
         with self.lock(env, lock_timeout):
+            self._claim_key(key)
             with self._transaction("nothing was recorded") as tx:
-                tx.execute("INSERT INTO meta (name, value) VALUES ('key_fingerprint', ?) ON CONFLICT (name) DO NOTHING",
-                           (fingerprint(key),))
-                if tx.execute("SELECT value FROM meta WHERE name = 'key_fingerprint'").fetchone()[0] != fingerprint(key):
-                    raise KcompileError(f"{self.describe()} was just created by another process with another key; "
-                                        "retry")
                 revision = int(tx.execute("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE env = ?",
                                           (env,)).fetchone()[0])
                 tx.execute(f"INSERT INTO revisions (env, {_COLUMNS}) VALUES (?,?,?,?,?,?)",
                            (env, revision, now, user, commit, message))
-                _test_pause("KCOMPILE_TEST_PAUSE_MID_APPLY")
+                pause_for_tests("KCOMPILE_TEST_PAUSE_MID_APPLY")
                 tx.executemany("INSERT INTO objects (env, revision, seq, api_version, kind, namespace, name, body) "
                                "VALUES (?,?,?,?,?,?,?,?)", [(env, revision, i, *row) for i, row in enumerate(rows)])
                 if sealed:
                     tx.executemany("INSERT INTO secret_values (env, revision, seq, field, item, value) "
                                    "VALUES (?,?,?,?,?,?)", [(env, revision, *row) for row in sealed])
         return Revision(revision, now, user, commit, message, masked)
+
+    def _claim_key(self, key: bytes) -> None:
+        """Record the key's fingerprint in a transaction of its own, committed at once: a
+        revision's transaction then writes only its environment's rows, so applies to
+        different environments never wait for each other."""
+        if self._meta("key_fingerprint") == fingerprint(key):
+            return
+        with self._transaction("nothing was recorded") as tx:
+            tx.execute("INSERT INTO meta (name, value) VALUES ('key_fingerprint', ?) ON CONFLICT (name) DO NOTHING",
+                       (fingerprint(key),))
+            if tx.execute("SELECT value FROM meta WHERE name = 'key_fingerprint'").fetchone()[0] != fingerprint(key):
+                raise KcompileError(f"{self.describe()} was just created by another process with another key; retry")
 
     def rotate_key(self, lock_timeout: float = 30.0) -> int:
         """Re-encrypt every kept value and re-digest every Secret under a new key, in one
@@ -392,7 +400,7 @@ class SQLStateStore:
                     body_updates.append((body_text(o), env, rev, seq))
                 tx.executemany("UPDATE objects SET body = ? WHERE env = ? AND revision = ? AND seq = ?", body_updates)
                 tx.execute("UPDATE meta SET value = ? WHERE name = 'key_fingerprint'", (fingerprint(new),))
-                _test_pause("KCOMPILE_TEST_PAUSE_MID_ROTATE")
+                pause_for_tests("KCOMPILE_TEST_PAUSE_MID_ROTATE")
         return len(updates)
 
     # -- export / import ------------------------------------------------------------------------
@@ -527,7 +535,7 @@ def current_user() -> str:
         return "unknown"
 
 
-def _test_pause(var: str) -> None:
+def pause_for_tests(var: str) -> None:
     """A test hook: when ``var`` holds seconds, write ``$var_MARKER`` (if set) and sleep,
     inside the open transaction, so tests can kill a real process there."""
     delay = os.environ.get(var)

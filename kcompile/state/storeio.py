@@ -27,6 +27,8 @@ _REASONS = {
 def os_error(e: OSError, path: Path, doing: str = "write") -> KcompileError:
     """``cannot write PATH: reason`` for an OSError while writing ``path``."""
     reason = _REASONS.get(e.errno or 0) or e.strerror or str(e)
+    if e.errno == errno.EEXIST and path.exists() and not path.is_dir():
+        reason = f"{path.name} is a file, not a directory"
     return KcompileError(f"cannot {doing} {path}: {reason}; nothing was recorded", path)
 
 
@@ -58,13 +60,25 @@ def why_not_writable(path: Path) -> str | None:
     return None
 
 
-def sqlite_write_failure(message: str) -> str | None:
-    """The plain reason behind an SQLite error message about writing, if it is one."""
+def sqlite_write_failure(message: str, path: Path | None = None) -> str | None:
+    """The plain reason behind an SQLite error message about writing, if it is one. SQLite
+    reports a write that found no room as "disk I/O error" when it was a WAL or journal
+    write: the file system's free space tells which it was."""
     m = message.lower()
     if "readonly" in m or "read-only" in m:
         return "read-only file system"
     if "disk is full" in m or "database or disk is full" in m:
         return "no space left on device"
     if "disk i/o error" in m:
-        return "input/output error (disk full or failing?)"
+        if path is not None and _nearly_full(path):
+            return "no space left on device"
+        return "input/output error (failing disk?)"
     return None
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 1 << 20
