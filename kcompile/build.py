@@ -59,6 +59,7 @@ class _Build:
         self.merger = StrategicMerger(options.kube_version)
         self.env = _RecordingEnv(options.env if options.env is not None else os.environ)
         self.chain: list[Path] = []
+        self.releases: list[str] = []  # chart instances rendered so far, for chartValues/--set typos
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
 
@@ -105,6 +106,7 @@ class _Build:
         own_cv = ov.get("chartValues", {})
         below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
 
+        first_release = len(self.releases)
         ids = {r.id() for r in resources if r.body}
         for key in ("resources", "bases"):
             for i, entry in enumerate(ov.get(key, [])):
@@ -112,7 +114,9 @@ class _Build:
                 self._add_all(resources, self._load_entry(ov, entry, where, below_values), where, ids)
 
         self._load_schemas(ov)
+        own = len(self.releases)
         self._render_charts(ov, resources, chart_values)
+        own = (own, len(self.releases))
         self._run_generators(ov, resources)
 
         for i, entry in enumerate(ov.get("components", [])):
@@ -126,7 +130,22 @@ class _Build:
                 raise KcompileError(f"{entry!r} is listed as a component but its kind is not Component", *where)
             resources = self.accumulate(path, where, into=resources, chart_values=below_values)
 
+        if own_cv:
+            below = self.releases[first_release:own[0]] + self.releases[own[1]:]
+            self._check_chart_values(ov, own_cv, below)
         return self._transform(ov, resources)
+
+    def _check_chart_values(self, ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
+        """chartValues naming a release no chart instance below this overlay has is an
+        error (a typo would otherwise change nothing, in silence)."""
+        if not isinstance(chart_values, dict):
+            raise ov.error("chartValues must be a map of release names to values", "chartValues")
+        for release, values in chart_values.items():
+            if str(release) not in releases:
+                raise ov.error(f"chartValues names release {release!r}, but no chart instance below this "
+                               f"overlay has it ({_known_releases(releases)})", "chartValues", release)
+            if not isinstance(values, dict):
+                raise ov.error(f"chartValues.{release} must be a map of values", "chartValues", release)
 
     def _load_entry(self, ov: OverlayFile, entry: Any, where: tuple,
                     chart_values: list[tuple[str, dict]]) -> list[Resource]:
@@ -250,7 +269,9 @@ class _Build:
                 chart_dir, release=release, namespace=as_text(ns) if ns else None,
                 layers=layers, set_values=list(self.options.set_values),
                 cache_dir=self.cache_dir, parse=self.cache.load_documents,
+                kube_version=self.options.kube_version, api_versions=tuple(self.options.api_versions),
             )
+            self.releases.append(release)
             self._add_all(resources, rendered, where)
 
     def _run_generators(self, ov: OverlayFile, resources: list[Resource]) -> None:
@@ -523,6 +544,7 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     if top.is_component:
         raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
     resources = b.accumulate(directory.resolve(), (None, None))
+    _check_set_releases(options.set_values, b.releases)
     resources = finish(resources, top)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
@@ -530,6 +552,23 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     )
     result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used), b.files.seen)
     return result
+
+
+def _known_releases(releases: list[str]) -> str:
+    return "releases: " + ", ".join(sorted(set(releases))) if releases else "it renders no charts"
+
+
+def _check_set_releases(set_values: Any, releases: list[str]) -> None:
+    """``--set RELEASE.key=value`` naming no chart instance of the build is an error."""
+    if not set_values:
+        return
+    from .charts.values import parse_set
+
+    for expr in set_values:
+        release = parse_set(expr)[0]
+        if release not in releases:
+            raise KcompileError(f"--set {expr.partition('=')[0]}=...: no chart instance of this build has "
+                                f"release {release!r} ({_known_releases(releases)})")
 
 
 def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
