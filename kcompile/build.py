@@ -42,6 +42,33 @@ class BuildResult:
         self.inputs: tuple = ([], [], [], {})
 
 
+class Accumulation:
+    """What building a kustomization directory gives its parent (Kustomize's
+    ResAccumulator): the objects, the transformer configuration (the built-in tables
+    plus every ``configurations`` file below) and the declared vars."""
+
+    __slots__ = ("resources", "config", "vars")
+
+    def __init__(self, resources: list[Resource] | None = None, config: Any = None,
+                 vars: dict | None = None) -> None:
+        from .transform.config import DEFAULT
+
+        self.resources: list[Resource] = resources if resources is not None else []
+        self.config = config if config is not None else DEFAULT
+        self.vars: dict = vars if vars is not None else {}
+
+    def absorb(self, other: "Accumulation", file: str | None = None) -> None:
+        """Merge a base's configuration and vars (its objects are added by the caller)."""
+        from .transform.vars import add_var
+
+        self.config = self.config.merge(other.config, file)
+        for var in other.vars.values():
+            add_var(self.vars, var)
+
+    def copy(self) -> "Accumulation":
+        return Accumulation([r.copy() for r in self.resources], self.config, dict(self.vars))
+
+
 class _Build:
     """State shared by one build: files, schemas, the overlay chain for cycle checks."""
 
@@ -79,9 +106,9 @@ class _Build:
             out.extend(_resources_from_doc(doc.data, str(path), doc.line, doc.index))
         return out
 
-    def accumulate(self, directory: Path, where: tuple, into: list[Resource] | None = None,
-                   chart_values: list[tuple[str, dict]] | None = None) -> list[Resource]:
-        """Build one overlay (or component, when ``into`` is the parent's list)."""
+    def accumulate(self, directory: Path, where: tuple, into: Accumulation | None = None,
+                   chart_values: list[tuple[str, dict]] | None = None) -> Accumulation:
+        """Build one overlay (or component, when ``into`` is the parent's accumulation)."""
         real = directory.resolve()
         if real in self.chain:
             loop = " -> ".join(str(p) for p in self.chain[self.chain.index(real):] + [real])
@@ -93,26 +120,32 @@ class _Build:
             ov = self.overlay_file(real, where)
             if ov.is_component and into is None and self.chain[:-1]:
                 raise ov.error("a Component must be listed under 'components', not 'resources'", "kind")
-            return self._accumulate(ov, into if into is not None else [], chart_values or [])
+            return self._accumulate(ov, into if into is not None else Accumulation(), chart_values or [])
         finally:
             self.chain.pop()
 
-    def _accumulate(self, ov: OverlayFile, resources: list[Resource],
-                    chart_values: list[tuple[str, dict]]) -> list[Resource]:
+    def _accumulate(self, ov: OverlayFile, acc: Accumulation,
+                    chart_values: list[tuple[str, dict]]) -> Accumulation:
         # chartValues of this overlay apply to chart instances in bases below it;
         # nearer overlays win, so they go last (highest precedence).
         own_cv = ov.get("chartValues", {})
         below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
 
+        resources = acc.resources
         ids = {r.id() for r in resources if r.body}
         for key in ("resources", "bases"):
             for i, entry in enumerate(ov.get(key, [])):
                 where = ov.where(key, i)
-                self._add_all(resources, self._load_entry(ov, entry, where, below_values), where, ids)
+                self._add_all(resources, self._load_entry(ov, entry, where, below_values, acc), where, ids)
 
+        self._load_configurations(ov, acc)
         self._load_schemas(ov)
         self._render_charts(ov, resources, chart_values)
         self._run_generators(ov, resources)
+        if ov.get("generators"):
+            from .transform.plugins import run_generators
+
+            run_generators(self, ov, resources)
 
         for i, entry in enumerate(ov.get("components", [])):
             where = ov.where("components", i)
@@ -123,18 +156,47 @@ class _Build:
             sub = self.overlay_file(path, where)
             if not sub.is_component:
                 raise KcompileError(f"{entry!r} is listed as a component but its kind is not Component", *where)
-            resources = self.accumulate(path, where, into=resources, chart_values=below_values)
+            acc = self.accumulate(path, where, into=acc, chart_values=below_values)
 
-        return self._transform(ov, resources)
+        acc.resources = self._transform(ov, acc.resources, acc.config)
+        for key in ("transformers", "validators"):
+            if ov.get(key):
+                from .transform.plugins import run_transformers
+
+                acc.resources = run_transformers(self, ov, acc.resources, key, acc.config)
+        if ov.get("vars"):
+            from .transform.vars import declare_vars
+
+            declare_vars(acc.resources, ov.get("vars"), acc.vars, str(ov.path),
+                         lambda *i: ov.line_of("vars", *i))
+        return acc
+
+    def _load_configurations(self, ov: OverlayFile, acc: Accumulation) -> None:
+        """``configurations``: field-spec tables added to this accumulation's."""
+        from .transform.config import parse_config
+
+        for i, entry in enumerate(ov.get("configurations", [])):
+            where = ov.where("configurations", i)
+            path = self.files.resolve(ov.dir, entry, where)
+            self.files.check_file(path, ov.dir, where)
+            docs = self.cache.load_documents(self.files.read_text(path, where), str(path))
+            for d in docs:
+                try:
+                    acc.config = acc.config.merge(parse_config(d.data, str(path)), str(path))
+                except KcompileError as e:
+                    raise e.located(path, d.line) if e.line is not None or e.file != str(path) else \
+                        KcompileError(e.message, path, d.line)
 
     def _load_entry(self, ov: OverlayFile, entry: Any, where: tuple,
-                    chart_values: list[tuple[str, dict]]) -> list[Resource]:
+                    chart_values: list[tuple[str, dict]], acc: Accumulation) -> list[Resource]:
         path = self.files.resolve(ov.dir, entry, where)
         if path.is_dir():
             self.files.check_dir(path, where)
             self.files.note_listed(path)
             if find_overlay_file(path) is not None:
-                return self._accumulate_base(path, where, chart_values)
+                sub = self._accumulate_base(path, where, chart_values)
+                acc.absorb(sub, where[0] and str(where[0]))
+                return sub.resources
             # A plain directory of manifests (Kustomize requires a kustomization here).
             out: list[Resource] = []
             for f in sorted(path.iterdir()):
@@ -146,7 +208,7 @@ class _Build:
         self.files.check_file(path, ov.dir, where)
         return self.load_resource_file(path, where)
 
-    def _accumulate_base(self, path: Path, where: tuple, chart_values: list[tuple[str, dict]]) -> list[Resource]:
+    def _accumulate_base(self, path: Path, where: tuple, chart_values: list[tuple[str, dict]]) -> Accumulation:
         """A base (an overlay another one lists), reused from an earlier build made with
         the same options when it read the same, unchanged inputs (``options.sub_builds``)."""
         memo = self.options.sub_builds
@@ -158,17 +220,17 @@ class _Build:
             kept.replay(self.files)
             for rec in self.files.recorders:  # a base reused inside another being recorded
                 rec.dirs.update(kept.dirs)
-            return [r.copy() for r in kept.resources]
+            return kept.accumulation.copy()
         rec = _SubBuild()
         env_reads = self.env.reads
         self.files.recorders.append(rec)
         try:
-            resources = self.accumulate(path, where, chart_values=chart_values)
+            acc = self.accumulate(path, where, chart_values=chart_values)
         finally:
             self.files.recorders.remove(rec)
         if not rec.charts and self.env.reads == env_reads and not self.crds and not self.openapi:
-            memo[key] = rec.keep(resources, self.files.seen)
-        return resources
+            memo[key] = rec.keep(acc, self.files.seen)
+        return acc
 
     def _add_all(self, resources: list[Resource], new: list[Resource], where: tuple,
                  ids: set | None = None) -> None:
@@ -257,45 +319,51 @@ class _Build:
         entries += [("Secret", "secretGenerator", e, i) for i, e in enumerate(ov.get("secretGenerator", []))]
         if not entries:
             return
-        from .generate.generators import generate, merge_generated
-
         options = ov.get("generatorOptions")
         for kind, key, entry, i in entries:
             where = ov.where(key, i)
             if not isinstance(entry, dict):
                 raise KcompileError(f"each {key} entry must be a map", *where)
-            new = generate(
-                kind, entry, options, base_dir=ov.dir,
-                read_file=self._generator_reader(ov, where), env=self.env,
-                file=str(ov.path), line=ov.line_of(key, i),
-            )
-            behavior = str(entry.get("behavior") or "create")
-            existing = [r for r in resources if r.body and _same_generated_id(r, new)]
-            if behavior == "create":
-                if existing:
-                    raise KcompileError(
-                        f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
-                    )
-                resources.append(new)
-            elif behavior in ("merge", "replace"):
-                if not existing:
-                    raise KcompileError(
-                        f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
-                    )
-                merge_generated(existing[0], new)
-            else:
-                raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
+            self.generate_one(ov, kind, entry, options, (str(ov.path), ov.line_of(key, i)), resources)
 
-    def _generator_reader(self, ov: OverlayFile, where: tuple):
+    def generate_one(self, ov: OverlayFile, kind: str, entry: dict, options: Any, where: tuple,
+                     resources: list[Resource], base_dir: Path | None = None) -> None:
+        """Generate one ConfigMap/Secret and add or merge it as its ``behavior`` says."""
+        from .generate.generators import generate, merge_generated
+
+        base_dir = base_dir or ov.dir
+        new = generate(
+            kind, entry, options, base_dir=base_dir,
+            read_file=self._generator_reader(base_dir, where), env=self.env,
+            file=where[0], line=where[1],
+        )
+        behavior = str(entry.get("behavior") or "create")
+        existing = [r for r in resources if r.body and _same_generated_id(r, new)]
+        if behavior == "create":
+            if existing:
+                raise KcompileError(
+                    f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
+                )
+            resources.append(new)
+        elif behavior in ("merge", "replace"):
+            if not existing:
+                raise KcompileError(
+                    f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
+                )
+            merge_generated(existing[0], new)
+        else:
+            raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
+
+    def _generator_reader(self, base_dir: Path, where: tuple):
         def read(rel: str) -> bytes:
-            path = self.files.resolve(ov.dir, rel, where)
-            self.files.check_file(path, ov.dir, where)
+            path = self.files.resolve(base_dir, rel, where)
+            self.files.check_file(path, base_dir, where)
             return self.files.read_bytes(path, where)
 
         return read
 
     # -- transformers, in Kustomize's order ---------------------------------------------
-    def _transform(self, ov: OverlayFile, resources: list[Resource]) -> list[Resource]:
+    def _transform(self, ov: OverlayFile, resources: list[Resource], config: Any) -> list[Resource]:
         from .transform import metadata, namespace, prefixsuffix, replicas, images
         from .transform.patches import NameIndex, apply_patch
 
@@ -327,17 +395,18 @@ class _Build:
 
         ns = ov.get("namespace")
         if ns:
-            at("namespace", namespace.set_namespace, resources, as_text(ns), file=f)
+            at("namespace", namespace.set_namespace, resources, as_text(ns), file=f, config=config)
         prefix, suffix = ov.get("namePrefix"), ov.get("nameSuffix")
         if prefix:
-            prefixsuffix.add_prefix_suffix(resources, prefix=as_text(prefix))
+            prefixsuffix.add_prefix_suffix(resources, prefix=as_text(prefix), config=config)
         if suffix:
-            prefixsuffix.add_prefix_suffix(resources, suffix=as_text(suffix))
+            prefixsuffix.add_prefix_suffix(resources, suffix=as_text(suffix), config=config)
         if ov.get("labels") or ov.get("commonLabels"):
             at("commonLabels" if ov.get("commonLabels") and not ov.get("labels") else "labels",
-               metadata.apply_labels, resources, ov.get("commonLabels"), ov.get("labels"), file=f)
+               metadata.apply_labels, resources, ov.get("commonLabels"), ov.get("labels"), file=f, config=config)
         if ov.get("commonAnnotations"):
-            at("commonAnnotations", metadata.apply_annotations, resources, ov.get("commonAnnotations"), file=f)
+            at("commonAnnotations", metadata.apply_annotations, resources, ov.get("commonAnnotations"), file=f,
+               config=config)
         for i, entry in enumerate(ov.get("patchesJson6902", [])):
             where = ov.where("patchesJson6902", i)
             if not isinstance(entry, dict) or not entry.get("target"):
@@ -345,16 +414,27 @@ class _Build:
             patch = self._patch_from(ov, entry.get("path"), entry, where, force_json6902=True)
             resources = apply_patch(resources, patch, self.merger)
         if ov.get("replicas"):
-            at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f)
+            at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f, config=config)
         imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))
         if imgs:
-            at("images" if ov.get("images") else "imageTags", images.apply_images, resources, imgs, file=f)
+            at("images" if ov.get("images") else "imageTags", images.apply_images, resources, imgs, file=f,
+               config=config)
         if ov.get("replacements"):
             self._replacements(ov, resources)
         return resources
 
     def _patch_from(self, ov: OverlayFile, path: Any, entry: dict | None, where: tuple,
                     inline_ok: bool = False, force_json6902: bool = False):
+        line = None
+        if (entry is not None and entry.get("patch") is not None) or (inline_ok and "\n" in str(path)):
+            # the 'patch:' key line; the text starts on the line after it
+            line = ov.line_of(*(_field_path(ov, entry) + ("patch",))) if entry is not None else where[1]()
+        return self.patch_from(ov.dir, str(ov.path), line, path, entry, where, inline_ok, force_json6902)
+
+    def patch_from(self, base_dir: Path, declaring_file: str, line: int | None, path: Any, entry: dict | None,
+                   where: tuple, inline_ok: bool = False, force_json6902: bool = False):
+        """A patch given inline (written at ``line`` of ``declaring_file``) or as a file
+        relative to ``base_dir``."""
         from .transform.patches import parse_patch
 
         target = entry.get("target") if entry else None
@@ -367,12 +447,10 @@ class _Build:
         if inline is None and inline_ok and isinstance(path, str) and "\n" in path:
             inline = path  # patchesStrategicMerge accepts inline YAML text too
         if inline is not None:
-            # the 'patch:' key line; the text starts on the line after it
-            line = ov.line_of(*(_field_path(ov, entry) + ("patch",))) if entry is not None else where[1]()
-            return parse_patch(str(inline), str(ov.path), line, inline=True, target=target,
+            return parse_patch(str(inline), declaring_file, line, inline=True, target=target,
                                options=options, force_json6902=force_json6902)
-        file = self.files.resolve(ov.dir, path, where)
-        self.files.check_file(file, ov.dir, where)
+        file = self.files.resolve(base_dir, path, where)
+        self.files.check_file(file, base_dir, where)
         text = self.files.read_text(file, where)
         patch = parse_patch(text, str(file), None, inline=False, target=target, options=options,
                             force_json6902=force_json6902, docs=self.cache.load_documents(text, str(file)))
@@ -380,24 +458,30 @@ class _Build:
         return patch
 
     def _replacements(self, ov: OverlayFile, resources: list[Resource]) -> None:
+        self.apply_replacement_entries(ov.dir, ov.get("replacements", []), str(ov.path), lambda i: ov.line_of("replacements", i),
+                                       resources)
+
+    def apply_replacement_entries(self, base_dir: Path, entries: list, file: str, line_of: Any,
+                                  resources: list[Resource]) -> None:
+        """Replacements given inline or as files (``path``) relative to ``base_dir``."""
         from .transform.replacements import apply_replacements
 
-        for i, entry in enumerate(ov.get("replacements", [])):
-            where = ov.where("replacements", i)
+        for i, entry in enumerate(entries):
+            where = (file, line_of(i))
             if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
-                path = self.files.resolve(ov.dir, entry["path"], where)
-                self.files.check_file(path, ov.dir, where)
+                path = self.files.resolve(base_dir, entry["path"], where)
+                self.files.check_file(path, base_dir, where)
                 docs = load_documents(self.files.read_text(path, where), str(path))
                 items: list = []
                 for d in docs:
                     items.extend(d.data if isinstance(d.data, list) else [d.data])
                 apply_replacements(resources, items, file=str(path), line=docs[0].line if docs else None)
             else:
-                apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i))
+                apply_replacements(resources, [entry], file=file, line=where[1])
 
 
 class _SubBuild:
-    """A base's accumulated resources and what producing them read: recorded while it is
+    """A base's accumulation (objects, configuration, vars) and what producing them read: recorded while it is
     built (``Files.recorders``), then kept for other overlays built with the same options.
     Kept only if it rendered no chart and read no environment variable; reused only if
     every file it read still has its size and mtime, every directory it listed its
@@ -409,14 +493,14 @@ class _SubBuild:
         self.listed: set[Path] = set()
         self.dirs: set[Path] = set()  # overlay directories it accumulated
         self.charts = False
-        self.resources: list[Resource] = []
+        self.accumulation = Accumulation()
         self.seen: dict[str, tuple[int, int, bytes]] = {}
         self.listings: list[tuple[Path, list[str]]] = []
 
-    def keep(self, resources: list[Resource], seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
+    def keep(self, acc: Accumulation, seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
         from .buildcache import listing
 
-        self.resources = [r.copy() for r in resources]
+        self.accumulation = acc.copy()
         self.seen = {str(p): seen[str(p)] for p in self.read}
         self.listings = [(d, listing(d)) for d in self.listed]
         return self
@@ -519,10 +603,9 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     repo_root = (options.repo_root or find_repo_root(directory)).resolve()
     b = _Build(options, repo_root)
     top = b.overlay_file(directory.resolve(), (None, None))
-    if top.is_component:
-        raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
-    resources = b.accumulate(directory.resolve(), (None, None))
-    resources = finish(resources, top)
+    # A Component builds on its own too, as Kustomize does (on an empty accumulation).
+    acc = b.accumulate(directory.resolve(), (None, None))
+    resources = finish(acc.resources, top, acc)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
         schemas=b.merger._schemas, crds=b.crds, openapi=b.openapi,
@@ -531,20 +614,30 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     return result
 
 
-def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
-    """Top-level steps: hash suffixes, name references, local-config objects, order."""
-    from .transform.nameref import fix_name_references
-    from .transform.order import sort_resources
-
-    resources = [r for r in resources if r.body]
-    hashed = [r for r in resources if r.generator is not None and r.generator.hash_suffix]
+def add_hash_suffixes(resources: list[Resource]) -> None:
+    """Content-hash suffixes on generated objects that want one (Kustomize's HashTransformer)."""
+    hashed = [r for r in resources if r.body and r.generator is not None and r.generator.hash_suffix]
     if hashed:
         from .hashing import content_hash
 
         for r in hashed:
             r.store_previous()
             r.metadata["name"] = f"{r.name}-{content_hash(r.body)}"
-    fix_name_references(resources)
+
+
+def finish(resources: list[Resource], top: OverlayFile, acc: Accumulation | None = None) -> list[Resource]:
+    """Top-level steps: hash suffixes, name references, vars, local-config objects, order."""
+    from .transform.nameref import fix_name_references
+    from .transform.order import sort_resources
+
+    acc = acc or Accumulation(resources)
+    resources = [r for r in resources if r.body]
+    add_hash_suffixes(resources)
+    fix_name_references(resources, acc.config)
+    if acc.vars:
+        from .transform.vars import resolve_vars
+
+        resolve_vars(resources, acc.vars, acc.config)
     resources = [
         r for r in resources
         if not str(r.annotations().get(LOCAL_CONFIG_ANNOTATION, "")).lower() == "true"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import fieldspecs
 from ..errors import KcompileError
 from ..fieldpath import SpecIndex
 from ..model import Resource, split_api_version
 from ..yamlio import as_text
+from .config import DEFAULT, TransformerConfig
 
 _TAIL = r"(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?"
 
@@ -84,12 +84,16 @@ def _visit_containers(node: Any, fn) -> None:
             _visit_containers(v, fn)
 
 
-def apply_images(resources: list[Resource], images: Any, *, file: str | None = None) -> None:
+def apply_images(resources: list[Resource], images: Any, *, file: str | None = None,
+                 config: TransformerConfig = DEFAULT) -> None:
+    """Rewrite images in every container list found, and at the configuration's
+    ``images`` field specs (only where an image is already set)."""
     if not images:
         return
     if not isinstance(images, list):
         raise KcompileError("images must be a list", file)
     rules = [ImageRule(e, file) for e in images]
+    existing_only = config.memo("images", lambda: SpecIndex([s._replace(create=False) for s in config.images]))
     for rule in rules:
         def setter(parent: dict[str, Any], key: str) -> None:
             v = parent.get(key)
@@ -102,8 +106,4 @@ def apply_images(resources: list[Resource], images: Any, *, file: str | None = N
             if r.kind != "CustomResourceDefinition":
                 _visit_containers(r.body, setter)
             group, version = split_api_version(r.api_version)
-            _EXISTING_ONLY.apply(r.body, group, version, r.kind, setter)
-
-
-# The images field specs, applied only where an image is already set.
-_EXISTING_ONLY = SpecIndex([s._replace(create=False) for s in fieldspecs.IMAGES])
+            existing_only.apply(r.body, group, version, r.kind, setter)
