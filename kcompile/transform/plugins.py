@@ -38,7 +38,8 @@ class PluginConfig:
         self.data = data
         self.file = file
         self.line = line
-        self.base = base  # the directory its paths are relative to (the kustomization's)
+        # paths in it are relative to the kustomization that runs it, wherever it was written
+        self.base = base
 
     @property
     def kind(self) -> str:
@@ -77,7 +78,7 @@ def load_configs(b: "_Build", ov: "OverlayFile", key: str) -> list[PluginConfig]
             for r in b.accumulate(path, where).resources:
                 if r.body:
                     file, rline = r.where()
-                    out.append(PluginConfig(r.body, file or str(path), rline, path))
+                    out.append(PluginConfig(r.body, file or str(path), rline, ov.dir))
             continue
         if not path.exists():
             raise KcompileError(f"{key} entry {text!r} not found ({path})", *where)
