@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldspecs import FieldSpec, NameRef
+from ..fields.specs import FieldSpec, NameRef
 
 # Table names as a configuration file spells them -> TransformerConfig attribute.
 TABLES = {

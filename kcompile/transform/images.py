@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
 from .config import DEFAULT, TransformerConfig
 
 _TAIL = r"(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?"

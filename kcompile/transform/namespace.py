@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
-from ..fieldpath import SpecIndex, walk
+from ..fields import specs as fieldspecs
+from ..fields.path import SpecIndex, walk
 from ..errors import KcompileError
 from ..model import Resource, split_api_version
 from .config import DEFAULT, TransformerConfig

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import KcompileError
 from ..model import Resource, deep_copy
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
 from .config import TransformerConfig, parse_field_specs
 
 if TYPE_CHECKING:
     from ..build import _Build
-    from ..overlay import OverlayFile
+    from ..load.overlay import OverlayFile
 
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 
@@ -55,7 +55,7 @@ class PluginConfig:
 def load_configs(b: "_Build", ov: "OverlayFile", key: str) -> list[PluginConfig]:
     """The plugin configurations an overlay's ``transformers``/``generators``/``validators`` name."""
     from ..build import find_overlay_file
-    from ..yamlio import load_documents
+    from ..yaml.read import load_documents
 
     out: list[PluginConfig] = []
     for i, entry in enumerate(ov.get(key, [])):

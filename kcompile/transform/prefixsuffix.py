@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .. import fieldspecs
-from ..fieldpath import walk
-from ..fieldspecs import FieldSpec
+from ..fields import specs as fieldspecs
+from ..fields.path import walk
+from ..fields.specs import FieldSpec
 from ..model import Resource, split_api_version
 from .config import DEFAULT, NAME_FIELD, TransformerConfig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
 from .config import DEFAULT, TransformerConfig
 

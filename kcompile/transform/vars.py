@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import CLUSTER_SCOPED_NS, Resource, split_api_version
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
 from .config import TransformerConfig
 
 
@@ -68,7 +68,7 @@ class Var:
         want_ns = None
         if self.namespace:
             want_ns = self.namespace
-        from ..fieldspecs import is_cluster_scoped
+        from ..fields.specs import is_cluster_scoped
 
         if is_cluster_scoped(self.group, self.kind):
             want_ns = CLUSTER_SCOPED_NS
