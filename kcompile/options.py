@@ -22,16 +22,18 @@ class BuildOptions:
         repo_root: "os.PathLike[str] | None" = None,
         use_cache: bool = True,
         cache_dir: "os.PathLike[str] | None" = None,
+        api_versions: "tuple[str, ...] | list[str]" = (),
     ) -> None:
         self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
         self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
+        self.api_versions = tuple(api_versions)  # more `capabilities.api_versions` for charts, as helm's -a
         self.set_values = set_values
         self.env = env
         self.repo_root = repo_root
         # Bases' accumulated resources, reused by the other overlays built with these
-        # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
+        # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
 
     def for_several_overlays(self) -> "BuildOptions":

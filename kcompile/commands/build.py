@@ -18,6 +18,9 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                         "inside the repository; none: no restriction")
     p.add_argument("--kube-version", metavar="VERSION",
                    help="Kubernetes version whose schemas to use (default: the newest installed)")
+    p.add_argument("--api-versions", dest="api_versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
+                   help="an API version charts see in capabilities.api_versions besides those of "
+                        "--kube-version's schemas (as helm template's); repeatable or comma-separated")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the parsed-file cache in .kcompile/cache")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
@@ -32,6 +35,7 @@ def build_options(args: argparse.Namespace):
         kube_version=args.kube_version,
         set_values=tuple(args.set_values),
         use_cache=not args.no_cache,
+        api_versions=tuple(v.strip() for a in args.api_versions for v in a.split(",") if v.strip()),
     )
 
 

@@ -44,7 +44,7 @@ class Files:
         # listing mattered (overlay-file probes, plain manifest directories, charts).
         self.read: set[Path] = set()
         self.listed: set[Path] = set()
-        # Sub-builds being recorded (build._SubBuild): each hears of every file read and
+        # Sub-builds being recorded (pipeline.subbuilds.SubBuild): each hears of every file read and
         # every directory listed while it is on this stack.
         self.recorders: list = []
         self.seen: dict[str, tuple[int, int, bytes]] = {}  # path -> (size, mtime, content) as read

@@ -23,8 +23,8 @@ from ..yaml.scalars import as_text
 from .config import TransformerConfig, parse_field_specs
 
 if TYPE_CHECKING:
-    from ..build import _Build
     from ..load.overlay import OverlayFile
+    from ..pipeline.session import Build
 
 FUNCTION_ANNOTATIONS = ("config.kubernetes.io/function", "config.k8s.io/function")
 
@@ -52,9 +52,10 @@ class PluginConfig:
         return parse_field_specs(self.data.get("fieldSpecs"), self.file, f"{self.kind}.fieldSpecs")
 
 
-def load_configs(b: "_Build", ov: "OverlayFile", key: str) -> list[PluginConfig]:
+def load_configs(b: "Build", ov: "OverlayFile", key: str) -> list[PluginConfig]:
     """The plugin configurations an overlay's ``transformers``/``generators``/``validators`` name."""
-    from ..build import find_overlay_file
+    from ..load.overlay import find_overlay_file
+    from ..pipeline.accumulate import accumulate
     from ..yaml.read import load_documents
 
     out: list[PluginConfig] = []
@@ -75,7 +76,7 @@ def load_configs(b: "_Build", ov: "OverlayFile", key: str) -> list[PluginConfig]
             b.files.check_dir(path, where)
             if find_overlay_file(path) is None:
                 raise KcompileError(f"{key} entry {text!r} is a directory without a kustomization", *where)
-            for r in b.accumulate(path, where).resources:
+            for r in accumulate(b, path, where).resources:
                 if r.body:
                     file, rline = r.where()
                     out.append(PluginConfig(r.body, file or str(path), rline, ov.dir))
@@ -108,7 +109,7 @@ def _check_builtin(c: PluginConfig) -> None:
         raise c.error("a plugin configuration needs a 'kind'")
 
 
-def run_generators(b: "_Build", ov: "OverlayFile", resources: list[Resource]) -> None:
+def run_generator_plugins(b: "Build", ov: "OverlayFile", resources: list[Resource]) -> None:
     for c in load_configs(b, ov, "generators"):
         if c.kind in ("ConfigMapGenerator", "SecretGenerator"):
             entry = {k: v for k, v in c.data.items() if k not in ("apiVersion", "kind", "metadata")}
@@ -117,7 +118,9 @@ def run_generators(b: "_Build", ov: "OverlayFile", resources: list[Resource]) ->
             if md.get("namespace") and not entry.get("namespace"):
                 entry["namespace"] = md["namespace"]
             kind = "ConfigMap" if c.kind == "ConfigMapGenerator" else "Secret"
-            b.generate_one(ov, kind, entry, None, (c.file, c.line), resources, base_dir=c.base)
+            from ..pipeline.generated import generate_one
+
+            generate_one(b, c.base, kind, entry, None, (c.file, c.line), resources)
         elif c.kind == "HelmChartInflationGenerator":
             raise c.error("Helm charts given as a generator plugin are not supported; "
                           "list the chart under kcompile's 'charts' field")
@@ -129,7 +132,7 @@ def run_generators(b: "_Build", ov: "OverlayFile", resources: list[Resource]) ->
             raise c.error(f"no builtin generator is named {c.kind!r}")
 
 
-def run_transformers(b: "_Build", ov: "OverlayFile", resources: list[Resource], key: str,
+def run_transformer_plugins(b: "Build", ov: "OverlayFile", resources: list[Resource], key: str,
                      config: TransformerConfig) -> list[Resource]:
     for c in load_configs(b, ov, key):
         fn = TRANSFORMERS.get(c.kind)
@@ -153,7 +156,8 @@ def run_transformers(b: "_Build", ov: "OverlayFile", resources: list[Resource], 
 # -- the builtin transformers: (build, config, resources, tables) -> resources --------------
 
 
-def _patch(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _patch(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+    from ..pipeline.transformers import patch_from
     from .patches import apply_patch
 
     d = c.data
@@ -161,11 +165,12 @@ def _patch(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any
         raise c.error("patch and path can't be set at the same time")
     if not d.get("path") and not d.get("patch"):
         raise c.error("must specify one of patch and path")
-    patch = b.patch_from(c.base, c.file, c.line, d.get("path"), d, (c.file, c.line))
+    patch = patch_from(b, c.base, c.file, c.line, d.get("path"), d, (c.file, c.line))
     return apply_patch(resources, patch, b.merger)
 
 
-def _patch_smp(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+    from ..pipeline.transformers import patch_from
     from .patches import NameIndex, apply_patch
 
     paths = c.data.get("paths") or []
@@ -174,12 +179,13 @@ def _patch_smp(b: "_Build", c: PluginConfig, resources: list[Resource], _config:
         raise c.error("empty file path and empty patch content")
     entries = [(p, True) for p in paths] + ([(inline, True)] if inline else [])
     for p, inline_ok in entries:
-        patch = b.patch_from(c.base, c.file, c.line, p, None, (c.file, c.line), inline_ok=inline_ok)
+        patch = patch_from(b, c.base, c.file, c.line, p, None, (c.file, c.line), inline_ok=inline_ok)
         resources = apply_patch(resources, patch, b.merger, NameIndex(resources))
     return resources
 
 
-def _patch_json6902(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _patch_json6902(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+    from ..pipeline.transformers import patch_from
     from .patches import apply_patch
 
     d = c.data
@@ -191,12 +197,12 @@ def _patch_json6902(b: "_Build", c: PluginConfig, resources: list[Resource], _co
     if d.get("path") and d.get("jsonOp"):
         raise c.error("must specify a file path or jsonOp, not both")
     entry = {"target": target, "patch": d.get("jsonOp")} if d.get("jsonOp") else {"target": target}
-    patch = b.patch_from(c.base, c.file, c.line, d.get("path"), entry, (c.file, c.line), force_json6902=True)
+    patch = patch_from(b, c.base, c.file, c.line, d.get("path"), entry, (c.file, c.line), force_json6902=True)
     return apply_patch(resources, patch, b.merger)
 
 
 def _pairs_transformer(field: str, what: str) -> Callable:
-    def run(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+    def run(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
         from .metadata import _string_map, add_pairs
 
         pairs = _string_map(c.data.get(field), f"{c.kind}.{field}", c.file)
@@ -206,7 +212,7 @@ def _pairs_transformer(field: str, what: str) -> Callable:
     return run
 
 
-def _prefix_suffix(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _prefix_suffix(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from .prefixsuffix import add_prefix_suffix
 
     if "fieldSpecs" not in c.data or c.data.get("fieldSpecs") is None:
@@ -218,7 +224,7 @@ def _prefix_suffix(b: "_Build", c: PluginConfig, resources: list[Resource], _con
     return resources
 
 
-def _namespace(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _namespace(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from .namespace import set_namespace
 
     md = c.data.get("metadata") if isinstance(c.data.get("metadata"), dict) else {}
@@ -229,7 +235,7 @@ def _namespace(b: "_Build", c: PluginConfig, resources: list[Resource], _config:
     return resources
 
 
-def _image_tag(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _image_tag(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from .images import apply_images
 
     image = c.data.get("imageTag")
@@ -239,7 +245,7 @@ def _image_tag(b: "_Build", c: PluginConfig, resources: list[Resource], _config:
     return resources
 
 
-def _replica_count(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _replica_count(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from .replicas import apply_replicas
 
     replica = c.data.get("replica")
@@ -249,12 +255,14 @@ def _replica_count(b: "_Build", c: PluginConfig, resources: list[Resource], _con
     return resources
 
 
-def _replacement(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
-    b.apply_replacement_entries(c.base, c.data.get("replacements") or [], c.file, lambda i: c.line, resources)
+def _replacement(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+    from ..pipeline.transformers import apply_replacement_entries
+
+    apply_replacement_entries(b, c.base, c.data.get("replacements") or [], c.file, lambda i: c.line, resources)
     return resources
 
 
-def _hash(b: "_Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+def _hash(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from ..build import add_hash_suffixes
 
     add_hash_suffixes(resources)
