@@ -28,13 +28,11 @@ SUPPORTED_FIELDS = frozenset({
     "configurations", "vars", "transformers", "generators", "validators",
     # kcompile's own
     "charts", "chartValues",
+    "helmCharts", "helmGlobals", "helmChartInflationGenerator",
 })
 # Kustomize fields kcompile knows but does not implement: a clear error, never ignored.
-UNSUPPORTED_FIELDS = {
-    "helmCharts": "use kcompile's 'charts' field (Jinja2 charts) instead of Helm charts",
-    "helmGlobals": "use kcompile's 'charts' field instead of Helm charts",
-    "helmChartInflationGenerator": "use kcompile's 'charts' field instead of Helm charts",
-}
+# (None today; kept so that a field refused in future gets its message here.)
+UNSUPPORTED_FIELDS: dict[str, str] = {}
 
 
 def find_overlay_file(directory: Path) -> Path | None:
@@ -127,12 +125,12 @@ class OverlayFile:
             raise self.error(f"unknown field {key!r} in {self.path.name}{hint}", key)
         for key in ("resources", "bases", "components", "crds", "patchesStrategicMerge", "patchesJson6902",
                     "patches", "configMapGenerator", "secretGenerator", "replacements", "charts", "images",
-                    "replicas", "labels", "buildMetadata", "configurations", "vars", "transformers",
-                    "generators", "validators"):
+                    "helmCharts", "helmChartInflationGenerator", "replicas", "labels", "buildMetadata",
+                    "configurations", "vars", "transformers", "generators", "validators"):
             v = self.data.get(key)
             if v is not None and not isinstance(v, list):
                 raise self.error(f"{key!r} must be a list", key)
-        for key in ("commonLabels", "commonAnnotations", "generatorOptions", "chartValues", "sortOptions", "openapi"):
+        for key in ("commonLabels", "commonAnnotations", "generatorOptions", "chartValues", "sortOptions", "openapi", "helmGlobals"):
             v = self.data.get(key)
             if v is not None and not isinstance(v, dict):
                 raise self.error(f"{key!r} must be a map", key)

@@ -27,13 +27,16 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         where = ov.where("charts", i)
         if not isinstance(entry, dict) or not entry.get("chart"):
             raise KcompileError("each charts entry needs a 'chart' path", *where)
-        chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
-        b.files.note_listed(chart_dir)  # every file of a chart is an input
         for rec in b.files.recorders:
             rec.charts = True
-        b.files.check_dir(chart_dir, where)
-        if not chart_dir.is_dir():
-            raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
+        if entry.get("repo") or _is_helm_chart(b, ov, entry, where):
+            from ..charts.helmbuild import render_helm_instance
+
+            release, rendered = render_helm_instance(b, ov, entry, i, chart_values)
+            b.releases.append(release)
+            add_all(resources, rendered, where)
+            continue
+        chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
         release = as_text(entry.get("release")) if entry.get("release") else None
         if release is None:
             from ..charts.render import load_chart_meta
@@ -66,6 +69,19 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         b.releases.append(release)
         add_all(resources, rendered, where)
 
+
+
+def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool:
+    """A chart directory with Go templates (charts.helm.is_helm_chart), not a Jinja one."""
+    from ..charts.helm import is_helm_chart
+    from ..charts.render import load_chart_meta
+
+    chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
+    b.files.note_listed(chart_dir)  # every file of a chart is an input
+    b.files.check_dir(chart_dir, where)
+    if not chart_dir.is_dir():
+        raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
+    return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents))
 
 
 def check_chart_values(ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
@@ -103,33 +119,40 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
     entries += [("Secret", "secretGenerator", e, i) for i, e in enumerate(ov.get("secretGenerator", []))]
     if not entries:
         return
+    from ..transform.selectors import ResourceIndex
+
+    index = ResourceIndex(resources)  # generators x objects without a scan per generator
     options = ov.get("generatorOptions")
     for kind, key, entry, i in entries:
         where = ov.where(key, i)
         if not isinstance(entry, dict):
             raise KcompileError(f"each {key} entry must be a map", *where)
-        generate_one(b, ov.dir, kind, entry, options, (str(ov.path), ov.line_of(key, i)), resources)
+        generate_one(b, ov.dir, kind, entry, options, (str(ov.path), ov.line_of(key, i)), resources, index)
 
 
 def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any, where: tuple,
-                 resources: list[Resource]) -> None:
+                 resources: list[Resource], index: Any = None) -> None:
     """Generate one ConfigMap/Secret (sources relative to ``base_dir``) and add or merge
-    it as its ``behavior`` says."""
+    it as its ``behavior`` says. ``index`` (a ResourceIndex of ``resources``) is kept up
+    to date."""
     from ..generate.generators import generate, merge_generated
+    from ..transform.selectors import ResourceIndex
 
+    index = index or ResourceIndex(resources)
     new = generate(
         kind, entry, options, base_dir=base_dir,
         read_file=_generator_reader(b, base_dir, where), env=b.env,
         file=where[0], line=where[1],
     )
     behavior = str(entry.get("behavior") or "create")
-    existing = [r for r in resources if r.body and _same_generated_id(r, new)]
+    existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
     if behavior == "create":
         if existing:
             raise KcompileError(
                 f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
             )
         resources.append(new)
+        index.appended(new)
     elif behavior in ("merge", "replace"):
         if not existing:
             raise KcompileError(
@@ -138,7 +161,6 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
         merge_generated(existing[0], new)
     else:
         raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
-
 
 
 def _generator_reader(b: Build, base_dir: Path, where: tuple):

@@ -122,8 +122,12 @@ def run_generator_plugins(b: "Build", ov: "OverlayFile", resources: list[Resourc
 
             generate_one(b, c.base, kind, entry, None, (c.file, c.line), resources)
         elif c.kind == "HelmChartInflationGenerator":
-            raise c.error("Helm charts given as a generator plugin are not supported; "
-                          "list the chart under kcompile's 'charts' field")
+            # Kustomize's helmCharts fields and helmGlobals' chartHome/configHome in one map
+            from ..charts.helmbuild import inflate_entries
+
+            entry = {k: v for k, v in c.data.items() if k not in ("apiVersion", "kind", "metadata")}
+            globals_ = {k: entry.pop(k) for k in ("chartHome", "configHome") if k in entry}
+            inflate_entries(b, ov, [(entry, (c.file, c.line))], globals_, (c.file, c.line), resources)
         elif c.kind == "IAMPolicyGenerator":
             raise c.error("IAMPolicyGenerator (cloud IAM service accounts) is not supported")
         elif c.kind in TRANSFORMERS:
@@ -171,7 +175,8 @@ def _patch(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any)
 
 def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from ..pipeline.transformers import patch_from
-    from .patches import NameIndex, apply_patch
+    from .patches import apply_patch
+    from .selectors import ResourceIndex
 
     paths = c.data.get("paths") or []
     inline = c.data.get("patches")
@@ -180,7 +185,7 @@ def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: 
     entries = [(p, True) for p in paths] + ([(inline, True)] if inline else [])
     for p, inline_ok in entries:
         patch = patch_from(b, c.base, c.file, c.line, p, None, (c.file, c.line), inline_ok=inline_ok)
-        resources = apply_patch(resources, patch, b.merger, NameIndex(resources))
+        resources = apply_patch(resources, patch, b.merger, ResourceIndex(resources))
     return resources
 
 
