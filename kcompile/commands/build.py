@@ -25,6 +25,15 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                    help="do not read or write the parsed-file cache in .kcompile/cache")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
+    p.add_argument("--enable-helm", action="store_true",
+                   help="render Kustomize's helmCharts with the helm binary (as kubectl kustomize)")
+    p.add_argument("--helm-command", default="helm", metavar="PATH",
+                   help="the helm binary for helmCharts and Helm charts (default: helm on PATH)")
+    p.add_argument("--helm-kube-version", metavar="VERSION",
+                   help="Kubernetes version helm's Capabilities.KubeVersion reports for helmCharts")
+    p.add_argument("--helm-api-versions", action="append", default=[], metavar="GROUP/VERSION",
+                   help="API versions for helm's Capabilities.APIVersions in helmCharts; repeatable")
+    p.add_argument("--helm-debug", action="store_true", help="accepted for kubectl kustomize compatibility")
 
 
 def build_options(args: argparse.Namespace):
@@ -36,6 +45,11 @@ def build_options(args: argparse.Namespace):
         set_values=tuple(args.set_values),
         use_cache=not args.no_cache,
         api_versions=tuple(v.strip() for a in args.api_versions for v in a.split(",") if v.strip()),
+        enable_helm=args.enable_helm,
+        helm_command=args.helm_command,
+        helm_kube_version=args.helm_kube_version,
+        helm_api_versions=tuple(v.strip() for a in args.helm_api_versions for v in a.split(",") if v.strip()),
+        helm_debug=args.helm_debug,
     )
 
 

@@ -14,6 +14,7 @@ from ..errors import KcompileError
 from ..load.overlay import OverlayFile, find_overlay_file
 from ..model import Resource
 from ..yaml.read import load_documents
+from ..yaml.scalars import as_text
 from .generated import check_chart_values, render_charts, run_generators
 from .session import Build, add_all
 from .subbuilds import SubBuild
@@ -46,7 +47,16 @@ def _accumulate(b: Build, ov: OverlayFile, resources: list[Resource],
     # nearer overlays win, so they go last (highest precedence).
     own_cv = ov.get("chartValues", {})
     below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
+    ns = ov.get("namespace")
+    b.helm_namespaces.append(as_text(ns) if ns else (b.helm_namespaces[-1] if b.helm_namespaces else ""))
+    try:
+        return _accumulate_all(b, ov, resources, chart_values, own_cv, below_values)
+    finally:
+        b.helm_namespaces.pop()
 
+
+def _accumulate_all(b: Build, ov: OverlayFile, resources: list[Resource], chart_values: list[tuple[str, dict]],
+                    own_cv: Any, below_values: list[tuple[str, dict]]) -> list[Resource]:
     first_release = len(b.releases)
     ids = {r.id() for r in resources if r.body}
     for key in ("resources", "bases"):
@@ -59,6 +69,10 @@ def _accumulate(b: Build, ov: OverlayFile, resources: list[Resource],
     render_charts(b, ov, resources, chart_values)
     own = (own, len(b.releases))
     run_generators(b, ov, resources)
+    if ov.get("helmCharts") or ov.get("helmChartInflationGenerator"):
+        from ..charts.helmbuild import inflate_helm_charts
+
+        inflate_helm_charts(b, ov, resources)  # after the other generators, as in Kustomize
 
     for i, entry in enumerate(ov.get("components", [])):
         where = ov.where("components", i)

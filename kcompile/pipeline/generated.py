@@ -26,13 +26,16 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         where = ov.where("charts", i)
         if not isinstance(entry, dict) or not entry.get("chart"):
             raise KcompileError("each charts entry needs a 'chart' path", *where)
-        chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
-        b.files.note_listed(chart_dir)  # every file of a chart is an input
         for rec in b.files.recorders:
             rec.charts = True
-        b.files.check_dir(chart_dir, where)
-        if not chart_dir.is_dir():
-            raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
+        if entry.get("repo") or _is_helm_chart(b, ov, entry, where):
+            from ..charts.helmbuild import render_helm_instance
+
+            release, rendered = render_helm_instance(b, ov, entry, i, chart_values)
+            b.releases.append(release)
+            add_all(resources, rendered, where)
+            continue
+        chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
         release = as_text(entry.get("release")) if entry.get("release") else None
         if release is None:
             from ..charts.render import load_chart_meta
@@ -65,6 +68,19 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         b.releases.append(release)
         add_all(resources, rendered, where)
 
+
+
+def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool:
+    """A chart directory with Go templates (charts.helm.is_helm_chart), not a Jinja one."""
+    from ..charts.helm import is_helm_chart
+    from ..charts.render import load_chart_meta
+
+    chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
+    b.files.note_listed(chart_dir)  # every file of a chart is an input
+    b.files.check_dir(chart_dir, where)
+    if not chart_dir.is_dir():
+        raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
+    return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents))
 
 
 def check_chart_values(ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
@@ -103,7 +119,9 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
     if not entries:
         return
     from ..generate.generators import generate, merge_generated
+    from ..transform.selectors import ResourceIndex
 
+    index = ResourceIndex(resources)  # generators x objects without a scan per generator
     options = ov.get("generatorOptions")
     for kind, key, entry, i in entries:
         where = ov.where(key, i)
@@ -115,13 +133,14 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
             file=str(ov.path), line=ov.line_of(key, i),
         )
         behavior = str(entry.get("behavior") or "create")
-        existing = [r for r in resources if r.body and _same_generated_id(r, new)]
+        existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
         if behavior == "create":
             if existing:
                 raise KcompileError(
                     f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
                 )
             resources.append(new)
+            index.appended(new)
         elif behavior in ("merge", "replace"):
             if not existing:
                 raise KcompileError(

@@ -36,6 +36,9 @@ class Build:
         self.releases: list[str] = []  # chart instances rendered so far, for chartValues/--set typos
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
+        # helmCharts' default namespace: the nearest kustomization's 'namespace' on the chain
+        self.helm_namespaces: list[str] = []
+        self.chart_lock: Any = None  # kcompile.lock, read when a repository chart is met
 
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
         path = find_overlay_file(directory)

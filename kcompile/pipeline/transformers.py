@@ -21,10 +21,11 @@ from .session import Build
 def transform(b: Build, ov: OverlayFile, resources: list[Resource]) -> list[Resource]:
     """Run the overlay's transformers over ``resources`` in Kustomize's order."""
     from ..transform import metadata, namespace, prefixsuffix, replicas, images
-    from ..transform.patches import NameIndex, apply_patch
+    from ..transform.patches import apply_patch
+    from ..transform.selectors import ResourceIndex
 
     f = str(ov.path)
-    index: NameIndex | None = None
+    index: ResourceIndex | None = None
     smp_entries = [(None, e, i, "patchesStrategicMerge") for i, e in enumerate(ov.get("patchesStrategicMerge", []))]
     smp_entries += [(e, None, i, "patches") for i, e in enumerate(ov.get("patches", []))]
     for entry, legacy, i, key in smp_entries:
@@ -36,10 +37,8 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource]) -> list[Reso
                 raise KcompileError("each patches entry must be a map with 'path' or 'patch'", *where)
             patch = _patch_from(b, ov, entry.get("path"), entry, where)
         if index is None:
-            index = NameIndex(resources)
-        resources = apply_patch(resources, patch, b.merger, index)
-        if patch.ops is not None or patch.allow_name_change or patch.allow_kind_change:
-            index = None  # ids may have changed
+            index = ResourceIndex(resources)
+        resources = apply_patch(resources, patch, b.merger, index)  # keeps the index up to date
     def at(key: str, fn: Any, *a: Any, **kw: Any) -> None:
         """Run a transformer; its errors about this overlay point at the field."""
         try:
@@ -62,12 +61,15 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource]) -> list[Reso
            metadata.apply_labels, resources, ov.get("commonLabels"), ov.get("labels"), file=f)
     if ov.get("commonAnnotations"):
         at("commonAnnotations", metadata.apply_annotations, resources, ov.get("commonAnnotations"), file=f)
+    index = None  # namespace, prefix and suffix renamed objects
     for i, entry in enumerate(ov.get("patchesJson6902", [])):
         where = ov.where("patchesJson6902", i)
         if not isinstance(entry, dict) or not entry.get("target"):
             raise KcompileError("each patchesJson6902 entry needs a 'target' and a 'path' or 'patch'", *where)
         patch = _patch_from(b, ov, entry.get("path"), entry, where, force_json6902=True)
-        resources = apply_patch(resources, patch, b.merger)
+        if index is None:
+            index = ResourceIndex(resources)
+        resources = apply_patch(resources, patch, b.merger, index)
     if ov.get("replicas"):
         at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f)
     imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))
@@ -109,7 +111,9 @@ def _patch_from(b: Build, ov: OverlayFile, path: Any, entry: dict | None, where:
 
 def _replacements(b: Build, ov: OverlayFile, resources: list[Resource]) -> None:
     from ..transform.replacements import apply_replacements
+    from ..transform.selectors import ResourceIndex
 
+    index = ResourceIndex(resources)  # shared by every entry, kept up to date by each
     for i, entry in enumerate(ov.get("replacements", [])):
         where = ov.where("replacements", i)
         if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
@@ -119,9 +123,9 @@ def _replacements(b: Build, ov: OverlayFile, resources: list[Resource]) -> None:
             items: list = []
             for d in docs:
                 items.extend(d.data if isinstance(d.data, list) else [d.data])
-            apply_replacements(resources, items, file=str(path), line=docs[0].line if docs else None)
+            apply_replacements(resources, items, file=str(path), line=docs[0].line if docs else None, index=index)
         else:
-            apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i))
+            apply_replacements(resources, [entry], file=str(ov.path), line=ov.line_of("replacements", i), index=index)
 
 
 def _field_path(ov: OverlayFile, entry: dict) -> tuple:
