@@ -96,8 +96,10 @@ def output_templates(chart_dir: Path) -> list[str]:
 class Dependency:
     """A subchart as its parent declares it."""
 
-    def __init__(self, chart: "Chart", key: str, condition: str | None, tags: list[str]) -> None:
+    def __init__(self, chart: "Chart", key: str, condition: str | None, tags: list[str],
+                 entry: dict | None = None) -> None:
         self.chart = chart
+        self.entry = entry  # its Chart.yaml entry (None: a subchart the parent does not list)
         self.key = key  # the alias, else the name: its values key and import prefix
         self.condition = condition
         self.tags = tags
@@ -159,7 +161,7 @@ class Chart:
             tags = entry.get("tags") or []
             out.append(Dependency(Chart(path, parse, alias, depth + 1), alias or name,
                                   str(entry["condition"]) if entry.get("condition") else None,
-                                  [str(t) for t in tags] if isinstance(tags, list) else []))
+                                  [str(t) for t in tags] if isinstance(tags, list) else [], entry))
         for name, path in present.items():  # Helm renders undeclared subcharts too
             if name not in listed:
                 out.append(Dependency(Chart(path, parse, None, depth + 1), name, None, []))

@@ -205,15 +205,20 @@ def _subchart_values(dep: Any, parent: MergedValues) -> MergedValues:
 def _render_tree(chart: Chart, merged: MergedValues, instance: _Instance, loaders: dict, out: list[Resource]) -> None:
     """Render ``chart`` then its enabled subcharts, depth first."""
     subcharts = []
+    enabled = []  # chart.dependencies as Helm shows them: the enabled ones, under their aliases
     for dep in chart.dependencies:
-        if dep.chart.is_library or not dep.enabled(merged.values):
+        if not dep.enabled(merged.values):
+            continue
+        if dep.entry is not None:
+            enabled.append({**dep.entry, "name": dep.key})
+        if dep.chart.is_library:
             continue
         sub = _subchart_values(dep, merged)
         # The parent sees its subcharts' values with their defaults filled in, as in Helm.
         merged.values[dep.key] = {k: v for k, v in sub.values.items() if k != "global"}
         subcharts.append((dep, sub))
     _validate_schema(chart, merged)
-    out.extend(_render_one(chart, merged, instance, loaders))
+    out.extend(_render_one(chart, {**chart.meta, "dependencies": enabled}, merged, instance, loaders))
     for dep, sub in subcharts:
         _render_tree(dep.chart, sub, instance, loaders, out)
 
@@ -244,7 +249,7 @@ def _loader_for(chart: Chart, loaders: dict) -> Any:
     return got
 
 
-def _render_one(chart: Chart, merged: MergedValues, instance: _Instance, loaders: dict) -> list[Resource]:
+def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Instance, loaders: dict) -> list[Resource]:
     from jinja2 import TemplateNotFound, TemplateSyntaxError
     from jinja2.exceptions import TemplateError, UndefinedError
     from jinja2.sandbox import SecurityError
@@ -260,7 +265,7 @@ def _render_one(chart: Chart, merged: MergedValues, instance: _Instance, loaders
     context = {
         "values": merged.values,
         "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},
-        "chart": chart.meta,
+        "chart": meta,
         "capabilities": Capabilities(instance.kube_version, instance.api_versions),
     }
     # As globals too, so macros in imported helpers see values/release/chart without

@@ -91,9 +91,7 @@ _SEGMENT = re.compile(r"([^\[\]]+)((?:\[\d+\])*)")
 
 def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     """``RELEASE.a.b[0].c=value`` -> (release, ['a', 'b', 0, 'c'], value). The value is
-    read as a YAML scalar (``5`` is a number, ``true`` a boolean, ``"5"`` a string)."""
-    from ..yaml.scalars import resolve_plain
-
+    typed as Helm types it (:func:`set_value`; ``"5"`` in quotes is a string)."""
     target, sep, raw = expr.partition("=")
     if not sep or not target:
         raise KcompileError(f"--set {expr!r}: expected RELEASE.key=value")
@@ -111,8 +109,27 @@ def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     elif raw == "":
         value = ""
     else:
-        value = resolve_plain(raw)
+        value = set_value(raw)
     return str(parts[0]), parts[1:], value
+
+
+_INT64 = re.compile(r"[-+]?[1-9][0-9]*")
+
+
+def set_value(raw: str) -> Any:
+    """A ``--set`` value typed as Helm types it: ``true``/``false``/``null`` (any case) and
+    integers without a leading zero are typed, everything else is a string (``1.0`` and
+    ``0755`` stay text, as image tags and file modes should)."""
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "null":
+        return None
+    if raw == "0":
+        return 0
+    if _INT64.fullmatch(raw) and -(2**63) <= int(raw) < 2**63:
+        return int(raw)
+    return raw
 
 
 def _split_dots(target: str) -> list[str]:

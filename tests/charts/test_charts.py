@@ -46,7 +46,12 @@ def test_values_precedence_and_deep_merge(tmp_path):
 
 
 def test_set_syntax():
-    assert parse_set("web.image.tag=1.25") == ("web", ["image", "tag"], 1.25)
+    # typed as Helm's --set types values: booleans, null and integers; the rest is text
+    assert parse_set("web.image.tag=1.25") == ("web", ["image", "tag"], "1.25")
+    assert parse_set("web.mode=0755") == ("web", ["mode"], "0755")
+    assert parse_set("web.on=TRUE") == ("web", ["on"], True) and parse_set("web.x=Null") == ("web", ["x"], None)
+    assert parse_set("web.n=-12") == ("web", ["n"], -12) and parse_set("web.z=0") == ("web", ["z"], 0)
+    assert parse_set("web.y=yes") == ("web", ["y"], "yes")
     assert parse_set("web.replicas=3") == ("web", ["replicas"], 3)
     assert parse_set("web.name=\"007\"") == ("web", ["name"], "007")
     assert parse_set("web.hosts[1].name=x") == ("web", ["hosts", 1, "name"], "x")
