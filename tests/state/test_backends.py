@@ -182,9 +182,10 @@ def test_without_the_key_plan_and_history_work_and_rollback_says_it_needs_it(pro
     assert code == 0 and "state key is not here" in err
     assert json.loads(out)["summary"] == {"create": 0, "update": 0, "replace": 0, "delete": 0}
     assert len(json.loads(project.ok(capsys, "history", "--format", "json"))) == 2
-    code, out, err = project.run(capsys, "rollback", "--to-revision", "1")
-    assert code == 1 and "needs the state key" in err and "KCOMPILE_STATE_KEY" in err, err
-    assert PASSWORD_1 not in out + err
+    for extra in ([], ["--dry-run", "--format", "yaml"]):
+        code, out, err = project.run(capsys, "rollback", "--to-revision", "1", *extra)
+        assert code == 1 and "needs the state key" in err and "KCOMPILE_STATE_KEY" in err, err
+        assert PASSWORD_1 not in out + err
     code, _, err = project.run(capsys, "apply")
     assert code == 1 and "needs the state key" in err
     assert not project.key_path.exists()  # a missing key is never replaced by a new one
