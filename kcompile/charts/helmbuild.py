@@ -44,8 +44,6 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
 def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
     """Kustomize's ``helmCharts`` (and the deprecated ``helmChartInflationGenerator``) of
     one kustomization, after its other generators, as Kustomize orders them."""
-    from .helmcharts import ChartContext, inflate
-
     entries = [(e, ov.where("helmCharts", i)) for i, e in enumerate(ov.get("helmCharts", []))]
     entries += [(_from_legacy(e), ov.where("helmChartInflationGenerator", i))
                 for i, e in enumerate(ov.get("helmChartInflationGenerator", []))]
@@ -56,6 +54,8 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
                     resources: list[Resource]) -> None:
     """Inflate ``(helmCharts entry, where)`` pairs of kustomization ``ov`` (also the
     HelmChartInflationGenerator plugin's configurations)."""
+    from .helmcharts import ChartContext, inflate
+
     if not entries:
         return
     if not b.options.enable_helm:
