@@ -65,6 +65,7 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
     for rec in b.files.recorders:
         rec.charts = True
     from ..pipeline.session import add_all
+    from .helmcharts import ChartContext, inflate
 
     ctx = ChartContext(
         ov.dir, str(ov.path), b.helm_namespaces[-1] if b.helm_namespaces else "",
