@@ -119,7 +119,8 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
         var = declared[name]
         holder = holders.get(name)
         if holder is None:
-            raise KcompileError(f"var {var.describe()} names no object of the build", var.file, var.line)
+            hint = "" if var.version else " (Kustomize matches the objref's group and version exactly: give its apiVersion)"
+            raise KcompileError(f"var {var.describe()} names no object of the build{hint}", var.file, var.line)
         found, value = _field_value(holder.body, var.field_path)
         if not found:
             raise KcompileError(
@@ -127,6 +128,7 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
             )
         values[name] = value
     index = config.memo("vars", lambda: SpecIndex(config.var_reference))
+    metadata: Any = None
 
     def setter(parent: dict[str, Any], key: str) -> None:
         value = parent.get(key)
@@ -135,9 +137,12 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
         if isinstance(value, str):
             parent[key] = expand(value, values)
         elif isinstance(value, dict):
+            # Kustomize writes metadata.annotations back as strings at the end of a build
+            as_string = parent is metadata and key == "annotations"
             for k, v in value.items():
                 if isinstance(v, str):
-                    value[k] = expand(v, values)
+                    new = expand(v, values)
+                    value[k] = _go_text(new) if as_string and not isinstance(new, str) else new
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
@@ -146,6 +151,7 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
 
     for r in resources:
         if r.body:
+            metadata = r.body.get("metadata")
             group, version = split_api_version(r.api_version)
             index.apply(r.body, group, version, r.kind, setter)
 
