@@ -61,6 +61,16 @@ class _Build:
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
 
+    def warn(self, warning: KcompileError) -> None:
+        """Report what Kustomize accepts but is likely a mistake (on stderr, where the
+        build cache keeps it with the output); an error with ``strict``."""
+        if self.options.strict:
+            warning.message += " (an error with --strict)"
+            raise warning
+        import sys
+
+        sys.stderr.write(f"kcompile: warning: {warning.format()}\n")
+
     # -- loading ------------------------------------------------------------------------
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
         path = find_overlay_file(directory)
@@ -313,7 +323,7 @@ class _Build:
                 patch = self._patch_from(ov, entry.get("path"), entry, where)
             if index is None:
                 index = NameIndex(resources)
-            resources = apply_patch(resources, patch, self.merger, index)
+            resources = apply_patch(resources, patch, self.merger, index, warn=self.warn)
             if patch.ops is not None or patch.allow_name_change or patch.allow_kind_change:
                 index = None  # ids may have changed
         def at(key: str, fn: Any, *a: Any, **kw: Any) -> None:
@@ -343,7 +353,7 @@ class _Build:
             if not isinstance(entry, dict) or not entry.get("target"):
                 raise KcompileError("each patchesJson6902 entry needs a 'target' and a 'path' or 'patch'", *where)
             patch = self._patch_from(ov, entry.get("path"), entry, where, force_json6902=True)
-            resources = apply_patch(resources, patch, self.merger)
+            resources = apply_patch(resources, patch, self.merger, warn=self.warn)
         if ov.get("replicas"):
             at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f)
         imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))
@@ -537,6 +547,12 @@ def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
     from .transform.order import sort_resources
 
     resources = [r for r in resources if r.body]
+    for r in resources:
+        # Kustomize removes an empty or null metadata.annotations (clearing its own
+        # build annotations leaves none); labels stay as written
+        md = r.body.get("metadata")
+        if isinstance(md, dict) and "annotations" in md and md["annotations"] in (None, {}):
+            del md["annotations"]
     hashed = [r for r in resources if r.generator is not None and r.generator.hash_suffix]
     if hashed:
         from .hashing import content_hash

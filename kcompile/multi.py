@@ -206,7 +206,8 @@ def build_cache_for(overlay: str, options):
 def cache_fingerprint(options, *what) -> tuple:
     """What, besides the inputs, a cached result depends on: the options, what was asked
     (``what``), and the current directory (messages name files relative to it)."""
-    return (options.load_restrictor, options.kube_version, tuple(options.set_values), *what, os.getcwd())
+    return (options.load_restrictor, options.kube_version, tuple(options.set_values),
+            getattr(options, "strict", False), *what, os.getcwd())
 
 
 def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:

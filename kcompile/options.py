@@ -10,8 +10,9 @@ import os
 
 
 class BuildOptions:
-    """How to build: load restrictor, Kubernetes version, chart value overrides, and the
-    environment secretGenerator ``envVars`` read (default: ``os.environ``)."""
+    """How to build: load restrictor, Kubernetes version, chart value overrides, the
+    environment secretGenerator ``envVars`` read (default: ``os.environ``), and whether
+    warnings are errors (``strict``)."""
 
     def __init__(
         self,
@@ -22,6 +23,7 @@ class BuildOptions:
         repo_root: "os.PathLike[str] | None" = None,
         use_cache: bool = True,
         cache_dir: "os.PathLike[str] | None" = None,
+        strict: bool = False,
     ) -> None:
         self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
         self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
@@ -30,6 +32,7 @@ class BuildOptions:
         self.set_values = set_values
         self.env = env
         self.repo_root = repo_root
+        self.strict = strict  # build warnings (a patch target matching nothing) are errors
         # Bases' accumulated resources, reused by the other overlays built with these
         # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None

@@ -32,6 +32,7 @@ def build_options(args: argparse.Namespace):
         kube_version=args.kube_version,
         set_values=tuple(args.set_values),
         use_cache=not args.no_cache,
+        strict=bool(getattr(args, "strict", False)),
     )
 
 
@@ -47,7 +48,8 @@ def add_parser(sub) -> None:
                    help="with -o DIR/: do not write; exit 1 if DIR differs from a fresh build")
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel builds (default: number of cores)")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
-    p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
+    p.add_argument("--strict", action="store_true",
+                   help="treat warnings (validation, and patches whose target matches nothing) as errors")
     add_build_options(p)
     p.set_defaults(run=run)
 

@@ -3,8 +3,10 @@
 A patch is strategic-merge or JSON 6902, told apart as Kustomize does (a YAML/JSON list
 of operations is JSON 6902; maps are strategic-merge documents). Without a target, a
 strategic-merge patch applies to the object with its own id (current or any previous
-id); with a target, to every object the selector picks. A patch or target that matches
-nothing is an error (Kustomize ignores a target that matches nothing; see docs/compat.md).
+id); with a target, to every object the selector picks. A target that matches nothing is
+a warning (Kustomize ignores it silently, and real repositories rely on that: a base
+shared by overlays that lack some objects); a patch without a target that names no
+object is an error, as in Kustomize.
 """
 
 from __future__ import annotations
@@ -132,11 +134,13 @@ class NameIndex:
 
 
 def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger",
-                index: NameIndex | None = None) -> list[Resource]:
+                index: NameIndex | None = None,
+                warn: Callable[[KcompileError], None] | None = None) -> list[Resource]:
     """Apply one patch; returns the resource list (objects a patch deleted removed).
-    ``index`` (a :class:`NameIndex` of ``resources``) speeds up finding the target."""
+    ``index`` (a :class:`NameIndex` of ``resources``) speeds up finding the target.
+    A target that matches nothing is given to ``warn`` (raised without it)."""
     if patch.ops is not None:
-        return _apply_json6902(resources, patch)
+        return _apply_json6902(resources, patch, warn)
     assert patch.smp is not None
     deleted = False
     if patch.target is not None:
@@ -146,7 +150,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
             )
         selected = [r for r in resources if patch.target.matches(r)]
         if not selected:
-            raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
+            _no_match(patch, warn)
         for r in selected:
             deleted |= _apply_smp(r, patch.smp[0], patch, merge)
     else:
@@ -193,14 +197,23 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     return not r.body
 
 
-def _apply_json6902(resources: list[Resource], patch: Patch) -> list[Resource]:
+def _no_match(patch: Patch, warn: Callable[[KcompileError], None] | None) -> None:
+    assert patch.target is not None
+    problem = patch.target_error(f"patch target matches no object ({patch.target.describe()}); the patch is not applied")
+    if warn is None:
+        raise problem
+    warn(problem)
+
+
+def _apply_json6902(resources: list[Resource], patch: Patch,
+                    warn: Callable[[KcompileError], None] | None = None) -> list[Resource]:
     from ..patch.json6902 import apply_json6902
 
     if patch.target is None:
         raise patch.target_error("a JSON 6902 patch needs a 'target'")
     selected = [r for r in resources if patch.target.matches(r)]
     if not selected:
-        raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
+        _no_match(patch, warn)
     for r in selected:
         r.store_previous()
         r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line)
