@@ -279,7 +279,11 @@ class _Build:
                 read_file=self._generator_reader(ov, where), env=self.env,
                 file=str(ov.path), line=ov.line_of(key, i),
             )
-            behavior = str(entry.get("behavior") or "create")
+            behavior = new.generator.behavior if new.generator else "create"
+            written = as_text(entry.get("behavior") or "create")
+            if written not in ("create", "merge", "replace"):
+                self.warn(KcompileError(f"{kind} generator {new.name!r}: unknown behavior {written!r}, "
+                                        "taken as 'create' (as Kustomize does)", *where))
             existing = [r for r in resources if r.body and _same_generated_id(r, new)]
             if behavior == "create":
                 if existing:
@@ -287,14 +291,12 @@ class _Build:
                         f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
                     )
                 resources.append(new)
-            elif behavior in ("merge", "replace"):
+            else:
                 if not existing:
                     raise KcompileError(
                         f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
                     )
                 merge_generated(existing[0], new)
-            else:
-                raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
 
     def _generator_reader(self, ov: OverlayFile, where: tuple):
         def read(rel: str) -> bytes:

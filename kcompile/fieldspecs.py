@@ -20,6 +20,8 @@ class FieldSpec(NamedTuple):
     kind: str
     path: tuple[str, ...]
     create: bool = False
+    lists: frozenset[int] = frozenset()  # positions in ``path`` written 'name[]': never created
+
 
     def selects(self, group: str, version: str, kind: str) -> bool:
         return (
@@ -36,7 +38,8 @@ def _p(path: str) -> tuple[str, ...]:
 
 
 def fs(path: str, kind: str = "", group: str = "", version: str = "", create: bool = False) -> FieldSpec:
-    return FieldSpec(group, version, kind, _p(path), create)
+    lists = frozenset(i for i, part in enumerate(path.split("/")) if part.endswith("[]")) if "[]" in path else frozenset()
+    return FieldSpec(group, version, kind, _p(path), create, lists)
 
 
 # Kinds whose objects carry a pod template, and where its pod spec is.

@@ -35,7 +35,7 @@ def set_namespace(resources: list[Resource], namespace: str, *, file: str | None
             if spec.path == ("metadata", "name") and r.api_version != "v1":
                 continue
             if spec.selects(group, version, kind):
-                walk(r.body, spec.path, setter, spec.create)
+                walk(r.body, spec.path, setter, spec.create, spec.lists)
         if kind in ("RoleBinding", "ClusterRoleBinding"):
             subjects = r.body.get("subjects")
             if isinstance(subjects, list):
