@@ -282,5 +282,25 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+# Cluster-scoped kinds newer than the schema Kustomize v5.8 embeds: its namespace
+# transformer sets metadata.namespace on them, and so does kcompile's, so the output is
+# Kustomize's. The API server ignores a namespace on a cluster-scoped object; ids, name
+# references and patch matching still treat these kinds as cluster-scoped.
+NAMESPACE_SET_BY_KUSTOMIZE: frozenset[tuple[str, str]] = frozenset(
+    [("admissionregistration.k8s.io", k) for k in (
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+        "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+    )]
+    + [("certificates.k8s.io", "ClusterTrustBundle")]
+    + [("flowcontrol.apiserver.k8s.io", k) for k in ("FlowSchema", "PriorityLevelConfiguration")]
+    + [("networking.k8s.io", k) for k in ("IPAddress", "ServiceCIDR")]
+    + [("resource.k8s.io", k) for k in ("DeviceClass", "ResourceSlice")]
+    + [("storage.k8s.io", "VolumeAttributesClass")]
+    + [("internal.apiserver.k8s.io", "StorageVersion"), ("storagemigration.k8s.io", "StorageVersionMigration")]
+    + [("authentication.k8s.io", k) for k in ("TokenReview", "SelfSubjectReview")]
+    + [("authorization.k8s.io", k) for k in ("SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview")]
+)
+
+
 def is_cluster_scoped(group: str, kind: str) -> bool:
     return (group, kind) in CLUSTER_SCOPED

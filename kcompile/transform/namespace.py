@@ -29,7 +29,7 @@ def set_namespace(resources: list[Resource], namespace: str, *, file: str | None
         r.store_previous()
         group, version = split_api_version(r.api_version)
         kind = r.kind
-        if not fieldspecs.is_cluster_scoped(group, kind):
+        if not fieldspecs.is_cluster_scoped(group, kind) or (group, kind) in fieldspecs.NAMESPACE_SET_BY_KUSTOMIZE:
             r.metadata["namespace"] = namespace
         for spec in fieldspecs.NAMESPACE:
             if spec.path == ("metadata", "name") and r.api_version != "v1":
