@@ -10,10 +10,12 @@ to identical documents, then each class of difference (a normalised error messag
 the first field path that differs) with how many directories show it and examples.
 
     python bench/parity_corpus.py /tmp/rw/* [--validate] [--jobs 2] [--examples 3]
-                                  [--json report.json] [--only-failures]
+                                  [--json report.json] [--kcompile-path DIR]
 
 ``--validate`` also runs the default build (validation on) of every directory that
 matched, and reports those that validation stops as their own classes.
+``--kcompile-path`` runs the kcompile package found in DIR (another checkout, e.g. an
+earlier commit for a before/after figure) instead of this one. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -60,9 +62,9 @@ def kustomization_dirs(root: Path) -> list[Path]:
 
 
 def _documents(text: str) -> list:
-    from kcompile import yamlio
+    from kcompile.yaml.read import load_documents
 
-    return [d.data for d in yamlio.load_documents(text) if d.data is not None]
+    return [d.data for d in load_documents(text) if d.data is not None]
 
 
 def _object_id(doc) -> str:
@@ -161,7 +163,7 @@ def _short(doc, where: str) -> str:
     return text if len(text) < 120 else text[:117] + "..."
 
 
-def run_one(directory: Path, root: Path, kubectl: Path, validate: bool) -> Outcome:
+def run_one(directory: Path, root: Path, kubectl: Path, validate: bool, env: dict | None = None) -> Outcome:
     rel = os.path.relpath(directory, root)
     name = f"{root.name}/{rel}"
     try:
@@ -172,7 +174,8 @@ def run_one(directory: Path, root: Path, kubectl: Path, validate: bool) -> Outco
         return Outcome(name, "excluded", "kubectl fails", ref.stderr.strip()[:200])
     cmd = [sys.executable, "-m", "kcompile", "build", rel, "--no-cache"]
     try:
-        ours = subprocess.run([*cmd, "--no-validate"], cwd=root, capture_output=True, text=True, timeout=TIMEOUT)
+        ours = subprocess.run([*cmd, "--no-validate"], cwd=root, capture_output=True, text=True, timeout=TIMEOUT,
+                              env=env)
     except subprocess.TimeoutExpired:
         return Outcome(name, "differs", "kcompile timed out")
     if ours.returncode != 0:
@@ -185,7 +188,7 @@ def run_one(directory: Path, root: Path, kubectl: Path, validate: bool) -> Outco
         return Outcome(name, "differs", found[0], found[1])
     outcome = Outcome(name, "same")
     if validate:
-        checked = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=TIMEOUT)
+        checked = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=TIMEOUT, env=env)
         if checked.returncode != 0:
             outcome.validation = "validation: " + error_class(checked.stderr)
             outcome.detail = checked.stderr.strip()[:300]
@@ -199,12 +202,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--examples", type=int, default=3, help="examples shown per class")
     parser.add_argument("--json", type=Path, help="write every outcome to this file")
+    parser.add_argument("--kcompile-path", type=Path, help="import kcompile from this directory")
     args = parser.parse_args(argv)
 
     kubectl = reference_tools().kubectl
+    env = None
+    if args.kcompile_path:
+        env = dict(os.environ, PYTHONPATH=str(args.kcompile_path.resolve()))
     work = [(d, root.resolve()) for root in args.roots for d in kustomization_dirs(root.resolve())]
+    done = [0]
+
+    def one(item: tuple[Path, Path]) -> Outcome:
+        outcome = run_one(item[0], item[1], kubectl, args.validate, env)
+        done[0] += 1
+        if done[0] % 50 == 0:
+            print(f"{done[0]}/{len(work)}", file=sys.stderr, flush=True)
+        return outcome
+
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        outcomes = list(pool.map(lambda item: run_one(item[0], item[1], kubectl, args.validate), work))
+        outcomes = list(pool.map(one, work))
 
     built = [o for o in outcomes if o.status != "excluded"]
     same = [o for o in built if o.status == "same"]

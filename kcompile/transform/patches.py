@@ -172,6 +172,7 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     if result is None:
         r.body = {}
         return True
+    merge.drop_empty_values(r, result)
     r.body = result
     md = r.metadata
     if not patch.allow_kind_change:
@@ -214,11 +215,32 @@ class StrategicMerger:
     """Applies strategic-merge patches with merge keys from the Kubernetes schemas
     (loaded once, lazily, on the first patch)."""
 
-    def __init__(self, kube_version: str | None = None) -> None:
+    def __init__(self, kube_version: str | None = None,
+                 source_text: Callable[[str], str | None] | None = None) -> None:
         self.kube_version = kube_version
         self._schemas: Any = None
         self.pending_openapi: list[tuple[dict, str]] = []
         self.pending_crds: list[tuple[dict, str]] = []
+        self.source_text = source_text  # the text the build read from a file, if any
+        self._empty_values: dict[str, dict[int, list[tuple]]] = {}
+
+    def drop_empty_values(self, r: Resource, body: dict) -> None:
+        """Kustomize's merge drops the keys a patched object's file wrote with no value
+        (``tolerations:``), not those written ``null``; both read as None."""
+        origin = r.origin
+        if origin is None or origin.template or self.source_text is None:
+            return
+        from ..yaml.empty import drop_empty_values, empty_value_paths, has_none
+
+        if not has_none(body):
+            return
+        by_doc = self._empty_values.get(origin.file)
+        if by_doc is None:
+            text = self.source_text(origin.file)
+            by_doc = self._empty_values[origin.file] = empty_value_paths(text) if text else {}
+        paths = by_doc.get(origin.doc)
+        if paths:
+            drop_empty_values(body, paths)
 
     @property
     def schemas(self) -> Any:
