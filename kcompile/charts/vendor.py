@@ -165,15 +165,39 @@ def pull_chart(helm: str, repo: str, name: str, version: str, where: tuple) -> t
 
 def archive_values(archive: Path) -> bytes:
     """The ``values.yaml`` of a packaged chart (b'' when it has none)."""
+    return archive_file(archive, "values.yaml")
+
+
+def archive_file(archive: Path, name: str) -> bytes:
+    """A top-level file of a packaged chart (``<chart>/<name>``; b'' when it has none)."""
     import tarfile
 
     try:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
                 parts = member.name.split("/")
-                if len(parts) == 2 and parts[1] == "values.yaml" and member.isfile():
+                if len(parts) == 2 and parts[1] == name and member.isfile():
                     f = tar.extractfile(member)
                     return f.read() if f is not None else b""
     except (OSError, tarfile.TarError) as e:
         raise KcompileError(f"cannot read chart archive {archive}: {e}") from None
     return b""
+
+
+def vendored_charts_at(snapshot: Any) -> None:
+    """Make the charts pinned at a git commit buildable in its snapshot (``kcompile diff
+    --base-ref``): the commit's ``kcompile.lock``, and the working tree's vendor directory
+    (git-ignored, so not in the snapshot), where archives are kept by digest and vendoring
+    never removes one. A build there still checks each archive's digest."""
+    from ..load.gitref import _git
+
+    try:
+        data = _git(snapshot.repo, "show", f"{snapshot.commit}:{LOCK_FILE}", binary=True)
+    except KcompileError:  # no lock at that commit: nothing pinned there
+        return
+    (snapshot.path / LOCK_FILE).write_bytes(data)
+    vendor = snapshot.repo / ".kcompile" / "vendor"
+    link = snapshot.path / ".kcompile" / "vendor"
+    if vendor.is_dir() and not link.exists():
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(vendor, target_is_directory=True)
