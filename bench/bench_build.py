@@ -156,7 +156,7 @@ def kcompile_cmd() -> list[str]:
 
 
 def same_objects(a: bytes, b: bytes) -> bool:
-    from kcompile.yamlio import load_documents
+    from kcompile.yaml.read import load_documents
 
     return [d.data for d in load_documents(a.decode())] == [d.data for d in load_documents(b.decode())]
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import KcompileError
-from .files import Files, find_repo_root
+from .load.files import Files, find_repo_root
 from .model import Origin, Resource
 from .options import BuildOptions  # noqa: F401  (re-exported: the public name)
-from .overlay import OverlayFile, find_overlay_file
-from .yamlio import as_text, load_documents
+from .load.overlay import OverlayFile, find_overlay_file
+from .yaml.read import load_documents
+from .yaml.scalars import as_text
 
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
 
@@ -49,8 +50,8 @@ class _Build:
         from .transform.patches import StrategicMerger
 
         self.options = options
-        from .cache import ParseCache
-        from .cachedir import default_cache_dir
+        from .cache.parsed import ParseCache
+        from .cache.location import default_cache_dir
 
         self.files = Files(repo_root, options.load_restrictor)
         self.cache_dir = Path(options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
@@ -414,7 +415,7 @@ class _SubBuild:
         self.listings: list[tuple[Path, list[str]]] = []
 
     def keep(self, resources: list[Resource], seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
-        from .buildcache import listing
+        from .cache.builds import listing
 
         self.resources = [r.copy() for r in resources]
         self.seen = {str(p): seen[str(p)] for p in self.read}
@@ -422,7 +423,7 @@ class _SubBuild:
         return self
 
     def unchanged(self) -> bool:
-        from .buildcache import listing
+        from .cache.builds import listing
 
         for path, (size, mtime, _data) in self.seen.items():
             try:
@@ -539,7 +540,7 @@ def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
     resources = [r for r in resources if r.body]
     hashed = [r for r in resources if r.generator is not None and r.generator.hash_suffix]
     if hashed:
-        from .hashing import content_hash
+        from .generate.hashing import content_hash
 
         for r in hashed:
             r.store_previous()

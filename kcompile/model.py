@@ -185,7 +185,7 @@ class Resource(_Record):
 
     def effective_namespace(self) -> str:
         """'' for cluster-scoped kinds, 'default' for an unset namespace."""
-        from .fieldspecs import is_cluster_scoped
+        from .fields.specs import is_cluster_scoped
 
         if is_cluster_scoped(split_api_version(self.api_version)[0], self.kind):
             return CLUSTER_SCOPED_NS

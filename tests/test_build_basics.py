@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents, load_one
 from kcompile.cli import main
 
 DEPLOY = """\
@@ -63,7 +63,7 @@ def test_every_overlay_file_name_is_recognised(repo, capsys, name):
     write(repo, {"ov/" + name: "resources: [d.yaml]\n", "ov/d.yaml": DEPLOY})
     code, out, err = run(capsys, "build", "ov", "--no-validate")
     assert code == 0, err
-    assert [d.data["kind"] for d in yamlio.load_documents(out)] == ["Deployment"]
+    assert [d.data["kind"] for d in load_documents(out)] == ["Deployment"]
 
 
 def test_two_overlay_files_is_an_error(repo, capsys):
@@ -142,7 +142,7 @@ def test_output_directory_one_file_per_object_and_stale_files_removed(repo, caps
     assert code == 0, err
     files = sorted(str(p.relative_to(repo / "rendered")) for p in (repo / "rendered").rglob("*.yaml"))
     assert files == ["deployment-web.yaml", os.path.join("other", "configmap-cfg.yaml")]
-    assert yamlio.load_one((repo / "rendered/other/configmap-cfg.yaml").read_text())["data"] == {"a": "on"}
+    assert load_one((repo / "rendered/other/configmap-cfg.yaml").read_text())["data"] == {"a": "on"}
     (repo / "ov/kcompile.yaml").write_text("resources: [d.yaml]\n")
     code, _, err = run(capsys, "build", "ov", "-o", "rendered/", "--no-validate")
     assert code == 0, err

@@ -9,7 +9,7 @@ import pytest
 
 import kcompile.build
 from kcompile.build import build
-from kcompile.emit import render
+from kcompile.output.emit import render
 from kcompile.multi import build_many
 from kcompile.options import BuildOptions
 

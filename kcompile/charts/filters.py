@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateRuntimeError
 
-from ..yamlio import dump
+from ..yaml.write import dump
 
 
 class ChartFail(TemplateRuntimeError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import KcompileError
 from ..model import Origin, Resource
-from ..yamlio import load_documents
+from ..yaml.read import load_documents
 from .values import ValuesLayer, merge_layers, validate_values
 
 META_FILES = ("Chart.yaml", "chart.yaml")
@@ -32,7 +32,7 @@ def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
             meta = docs[0].data if docs else {}
             if not isinstance(meta, dict) or not meta.get("name"):
                 raise KcompileError("Chart.yaml needs a 'name'", path, 1)
-            from ..yamlio import as_text
+            from ..yaml.scalars import as_text
 
             return {k: (as_text(v) if k in ("version", "appVersion", "name") else v) for k, v in meta.items()}
     raise KcompileError(f"{chart_dir} is not a chart: no Chart.yaml")
@@ -107,7 +107,7 @@ def render_chart(
     With ``cache_dir``, the result is cached under a key of every input (the chart's
     files, the merged values, release, namespace): rendering is a pure function of them,
     so a hit skips Jinja2 (and its import) entirely. ``parse`` parses YAML text
-    (default :func:`kcompile.yamlio.load_documents`; the build passes its parse cache).
+    (default :func:`kcompile.yaml.read.load_documents`; the build passes its parse cache).
     """
     parse = parse or load_documents
     chart_dir = chart_dir.resolve()
@@ -129,8 +129,8 @@ def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | Non
     import marshal
     from _blake2 import blake2b
 
-    from ..cache import _encode
-    from ..cachedir import code_fingerprint
+    from ..cache.parsed import _encode
+    from ..cache.location import code_fingerprint
 
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{release}\0{namespace or ''}\0".encode())
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m kcompile.charts.render CHART --release NAME [-f values.yaml] [--set ...]``"""
     import argparse
 
-    from ..emit import render
+    from ..output.emit import render
 
     p = argparse.ArgumentParser(prog="python -m kcompile.charts.render")
     p.add_argument("chart")

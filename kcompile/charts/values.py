@@ -66,7 +66,7 @@ _SEGMENT = re.compile(r"([^\[\]]+)((?:\[\d+\])*)")
 def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     """``RELEASE.a.b[0].c=value`` -> (release, ['a', 'b', 0, 'c'], value). The value is
     read as a YAML scalar (``5`` is a number, ``true`` a boolean, ``"5"`` a string)."""
-    from ..yamlio import _resolve_plain
+    from ..yaml.scalars import resolve_plain
 
     target, sep, raw = expr.partition("=")
     if not sep or not target:
@@ -85,7 +85,7 @@ def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     elif raw == "":
         value = ""
     else:
-        value = _resolve_plain(raw)
+        value = resolve_plain(raw)
     return str(parts[0]), parts[1:], value
 
 

@@ -28,7 +28,7 @@ def locate(args: argparse.Namespace) -> tuple[Path, Path, str]:
     """(overlay directory, repository root, environment) without building: for commands
     that only read the state (history, rollback)."""
     from ..errors import KcompileError
-    from ..files import find_repo_root
+    from ..load.files import find_repo_root
 
     overlay = Path(args.overlay)
     if not overlay.is_dir():
@@ -84,7 +84,7 @@ def record_with_kubectl(store, env: str, objects: list[dict], *, use_kubectl: bo
     an object in place (immutable field: delete and create) — and `kubectl delete` what the
     plan deletes (and old content-hash names), in reverse apply order; then record.
     Returns (revision, plan). Nothing is recorded if kubectl fails."""
-    from ..emit import render
+    from ..output.emit import render
     from ..plan import compute_plan
     from ..plan.order import sort_key
 

@@ -66,7 +66,7 @@ def _build_one(args: argparse.Namespace) -> int:
     if not args.no_cache and not args.debug:
         return _build_one_cached(args)
     from ..build import build
-    from ..emit import emit
+    from ..output.emit import emit
 
     result = build(args.overlays[0], build_options(args))
     if not args.no_validate:
@@ -79,14 +79,14 @@ def _build_one(args: argparse.Namespace) -> int:
 
 def _build_one_cached(args: argparse.Namespace) -> int:
     """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
-    from ..buildcache import new_run
+    from ..cache.builds import new_run
     from ..multi import render_overlay, write_outputs
 
     new_run()
     to_file = bool(args.output) and args.output != "-"
     to_dir = False
     if to_file:
-        from ..outdir import is_directory_target
+        from ..output.directory import is_directory_target
 
         to_dir = is_directory_target(args.output)
     outcome = render_overlay(args.overlays[0], build_options(args), args.format, not args.no_validate,
@@ -99,8 +99,8 @@ def _build_one_cached(args: argparse.Namespace) -> int:
     if to_file:
         from pathlib import Path
 
-        from ..emit import write_atomic
-        from ..outdir import write_directory
+        from ..output.emit import write_atomic
+        from ..output.directory import write_directory
 
         if to_dir:
             write_directory(args.output, outcome.file_set())
@@ -115,7 +115,7 @@ def overlay_dir_name(overlay: str) -> str:
     """Where an overlay's files go under DIR/: its path relative to the repository."""
     import os
 
-    from ..cachedir import repo_root_of
+    from ..cache.location import repo_root_of
 
     path = os.path.realpath(overlay)
     root = repo_root_of(path)
@@ -130,7 +130,7 @@ def _build_many(args: argparse.Namespace) -> int:
     single = len(args.overlays) == 1
     to_dir = False
     if args.output:  # the emitter (and YAML writer) is only imported when writing files
-        from ..outdir import is_directory_target
+        from ..output.directory import is_directory_target
 
         to_dir = is_directory_target(args.output)
     if args.output and not to_dir:
@@ -157,7 +157,7 @@ def _build_many(args: argparse.Namespace) -> int:
         return 0
     import os
 
-    from ..outdir import directory_differences, write_directory
+    from ..output.directory import directory_differences, write_directory
 
     targets = [(args.output if single else os.path.join(args.output, overlay_dir_name(o.overlay)), o)
                for o in outcomes]

@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..build import BuildOptions
-    from ..cachedir import default_cache_dir
-    from ..files import find_repo_root
-    from ..gitref import Snapshot
+    from ..cache.location import default_cache_dir
+    from ..load.files import find_repo_root
+    from ..load.gitref import Snapshot
     from ..multi import map_in_workers
     from ..plan import compute_plan
     from ..report import render_json, render_markdown, render_text

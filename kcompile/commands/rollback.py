@@ -74,7 +74,7 @@ def restore_secrets(objects: list[dict], current: list[dict], store, revision: i
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..emit import render
+    from ..output.emit import render
     from ..errors import KcompileError
     from ..state.masking import has_masked_values
     from ._state import git_commit, locate, record_with_kubectl, store_for

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
 
 _TAIL = r"(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?"
 

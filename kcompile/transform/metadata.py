@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
-from ..fieldspecs import FieldSpec
+from ..fields.path import SpecIndex
+from ..fields.specs import FieldSpec
 from ..model import Resource, split_api_version
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
 
 
 def _string_map(pairs: Any, what: str, file: str | None) -> dict[str, str]:

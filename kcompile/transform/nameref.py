@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import walk
+from ..fields.path import walk
 from ..model import CLUSTER_SCOPED_NS, Resource, split_api_version
 
 

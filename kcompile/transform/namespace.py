@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
-from ..fieldpath import walk
+from ..fields import specs as fieldspecs
+from ..fields.path import walk
 from ..errors import KcompileError
 from ..model import Resource, split_api_version
 

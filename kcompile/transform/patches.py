@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 from ..errors import KcompileError
 from ..model import Resource, ResId, deep_copy, split_api_version
-from ..selectors import Target
-from ..yamlio import Document, load_documents
+from .selectors import Target
+from ..yaml.read import load_documents
+from ..yaml.scalars import Document
 
 
 class Patch:
@@ -221,7 +222,7 @@ class StrategicMerger:
     @property
     def schemas(self) -> Any:
         if self._schemas is None:
-            from ..schema import SchemaSet
+            from ..patch.schema import SchemaSet
 
             self._schemas = SchemaSet.load(self.kube_version)
             for doc, f in self.pending_openapi:

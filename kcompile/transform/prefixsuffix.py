@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..model import Resource, split_api_version
 
 

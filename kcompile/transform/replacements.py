@@ -16,8 +16,8 @@ from typing import Any, Iterator
 
 from ..errors import KcompileError
 from ..model import Resource, split_api_version
-from ..selectors import parse_label_selector
-from ..yamlio import _resolve_plain, as_text
+from .selectors import parse_label_selector
+from ..yaml.scalars import resolve_plain, as_text
 
 DEFAULT_FIELD_PATH = "metadata.name"
 
@@ -196,7 +196,7 @@ def _convert(value: Any, current: Any) -> Any:
         return text
     if current is None:
         return value
-    resolved = _resolve_plain(text) if text else text
+    resolved = resolve_plain(text) if text else text
     return resolved
 
 

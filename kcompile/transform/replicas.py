@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from fractions import Fraction
 from typing import Any, Iterator
 
-from ..fieldspecs import POD_SPEC_PATHS
+from ..fields.specs import POD_SPEC_PATHS
 from ..model import Resource, split_api_version
 from . import Finding, object_id
 from .quantity import format_quantity, parse_quantity

@@ -20,7 +20,7 @@ DEFINITIONS_ID = "https://kubernetes.io/api/_definitions.json"
 
 
 def _schema_dir(kube_version: str | None) -> Path:
-    from ..schema import _schema_root, normalize_version
+    from ..patch.schema import _schema_root, normalize_version
 
     return _schema_root() / f"v{normalize_version(kube_version)}-local-strict"
 

@@ -43,7 +43,7 @@ spec:
 
 
 def values():
-    from kcompile.yamlio import load_one
+    from kcompile.yaml.read import load_one
 
     return load_one(VALUES)
 

@@ -11,7 +11,7 @@ from kcompile.charts.render import render_chart
 from kcompile.charts.values import parse_set
 from kcompile.cli import main
 from kcompile.errors import KcompileError
-from kcompile.yamlio import load_documents
+from kcompile.yaml.read import load_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -62,7 +62,7 @@ class Repo:
         self.state = root / "state.db"
 
     def write(self, objects: list[dict], extra: str = "") -> None:
-        from kcompile.yamlio import dump_all
+        from kcompile.yaml.write import dump_all
 
         (self.ov / "objects.yaml").write_text(dump_all(objects))
         (self.ov / "kcompile.yaml").write_text("resources: [objects.yaml]\nnamespace: dev\n" + extra)

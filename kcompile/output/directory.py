@@ -103,7 +103,7 @@ def write_directory(directory: str | os.PathLike[str], files) -> None:
     import shutil
     import tempfile
 
-    from .errors import KcompileError
+    from ..errors import KcompileError
 
     files = _as_file_set(files)
     directory = os.path.realpath(directory)

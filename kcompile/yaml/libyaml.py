@@ -1,4 +1,4 @@
-"""The YAML parser behind :func:`kcompile.yamlio.load_documents` (imported lazily).
+"""The YAML parser behind :func:`kcompile.yaml.read.load_documents` (imported lazily).
 
 libyaml (PyYAML's C parser) with go-yaml v3's scalar rules applied by our resolver and
 constructor, duplicate keys rejected, alias expansion bounded.
@@ -10,13 +10,18 @@ from typing import Any
 
 import yaml
 
-from .errors import KcompileError
-from .yamlio import ALIAS_MIN_BUDGET, ALIAS_RATIO, Document, TextFloat, TextInt, _resolve_plain
+from ..errors import KcompileError
+from .scalars import Document, TextFloat, TextInt, resolve_plain
+
+# How much an alias may multiply a document: expanded node count is bounded by
+# max(ALIAS_MIN_BUDGET, ALIAS_RATIO * distinct nodes). A billion-laughs file fails fast.
+ALIAS_MIN_BUDGET = 100_000
+ALIAS_RATIO = 10
 
 
 class _Tags:
     STR = "tag:yaml.org,2002:str"
-    PLAIN = "tag:kcompile,plain"  # resolved in the constructor, see _resolve_plain
+    PLAIN = "tag:kcompile,plain"  # resolved in the constructor, see resolve_plain
     MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -47,7 +52,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
     keep_text = False
 
     def construct_plain(self, node):
-        value = _resolve_plain(node.value)
+        value = resolve_plain(node.value)
         if self.keep_text and type(value) in (int, float):
             value = (TextInt if type(value) is int else TextFloat)(value)
             value.text = node.value
@@ -120,14 +125,14 @@ _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_map
 
 
 def _int_from_tag(self: _Constructor, node: Any) -> Any:
-    v = _resolve_plain(node.value)
+    v = resolve_plain(node.value)
     if isinstance(v, int) and not isinstance(v, bool):
         return v
     raise yaml.constructor.ConstructorError(None, None, f"cannot decode {node.value!r} as an int", node.start_mark)
 
 
 def _float_from_tag(self: _Constructor, node: Any) -> Any:
-    v = _resolve_plain(node.value)
+    v = resolve_plain(node.value)
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v)
     raise yaml.constructor.ConstructorError(None, None, f"cannot decode {node.value!r} as a float", node.start_mark)
@@ -215,7 +220,7 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
     tag = node.tag
     if cls is _ScalarNode:
         if tag == _PLAIN:
-            value = _resolve_plain(node.value)
+            value = resolve_plain(node.value)
             if keep_text and type(value) in (int, float):
                 value = (TextInt if type(value) is int else TextFloat)(value)
                 value.text = node.value
@@ -239,7 +244,7 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
                 key = key_node.value
             elif ktag == _PLAIN:
                 key = key_node.value
-                if _resolve_plain(key).__class__ is not str:
+                if resolve_plain(key).__class__ is not str:
                     raise _Fallback  # a number/bool/null key: the full constructor names it
             else:
                 raise _Fallback
@@ -249,7 +254,7 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
             if value_node.__class__ is _ScalarNode and not keep_text:
                 vtag = value_node.tag
                 if vtag == _PLAIN:
-                    out[key] = _resolve_plain(value_node.value)
+                    out[key] = resolve_plain(value_node.value)
                     continue
                 if vtag == _STR:
                     out[key] = value_node.value

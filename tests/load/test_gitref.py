@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kcompile.errors import KcompileError
-from kcompile.gitref import Snapshot
+from kcompile.load.gitref import Snapshot
 
 
 def git(repo: Path, *args: str) -> str:

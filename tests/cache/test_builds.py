@@ -12,7 +12,7 @@ import kcompile.build
 from kcompile.build import BuildOptions
 from kcompile.multi import build_many
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
@@ -119,7 +119,7 @@ def test_entries_without_open_descriptors_are_reopened_when_written(repo, monkey
     """Past a number of hits their entries are closed after checking and reopened by name."""
     import io
 
-    import kcompile.buildcache as buildcache
+    import kcompile.cache.builds as buildcache
     from kcompile.multi import write_outputs
 
     root, calls = repo
@@ -134,7 +134,7 @@ def test_entries_without_open_descriptors_are_reopened_when_written(repo, monkey
 
 def test_an_entry_records_the_inputs_as_the_build_read_them(repo):
     """A file changed after the build read it (before the entry was written) is a miss."""
-    import kcompile.buildcache as buildcache
+    import kcompile.cache.builds as buildcache
 
     root, calls = repo
     p = root / "overlays/prod/pdb.yaml"

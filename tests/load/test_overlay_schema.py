@@ -9,10 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from kcompile.overlay import OVERLAY_FILES, SUPPORTED_FIELDS
-from kcompile.yamlio import load_one
+from kcompile.load.overlay import OVERLAY_FILES, SUPPORTED_FIELDS
+from kcompile.yaml.read import load_one
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schema" / "kcompile.schema.json").read_text())
 SKIP_PARTS = {".git", ".venv", "node_modules", "errors", "invalid"}
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import KcompileError
+from ..errors import KcompileError
 
 INDEX_FORMAT = 3
 

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .model import Resource
+from ..model import Resource
 
 
 @lru_cache(maxsize=256)

@@ -92,7 +92,7 @@ class CachedOutput:
     def __init__(self, path: str, fd: int | None, offset: int, length: int,
                  parts: list[tuple[str, int]] | None, digest: str | None = None) -> None:
         self.path = path
-        self.digest = digest  # outdir.files_digest of the per-object files
+        self.digest = digest  # output.directory.files_digest of the per-object files
         self._fd = fd
         self.offset = offset
         self.length = length
@@ -155,7 +155,7 @@ class BuildCache:
 
     @staticmethod
     def key(overlay: str | os.PathLike[str], fingerprint: tuple) -> str:
-        from .cachedir import code_fingerprint, schemas_identity
+        from .location import code_fingerprint, schemas_identity
 
         real = os.path.realpath(overlay)
         return _digest(repr((real, fingerprint, code_fingerprint(), schemas_identity())).encode())
@@ -224,7 +224,7 @@ class BuildCache:
             except OSError:
                 return
         if files is not None:
-            from .outdir import files_digest
+            from ..output.directory import files_digest
 
             encoded = [(rel, body.encode("utf-8")) for rel, body in files]
             payload = b"".join(body for _rel, body in encoded)

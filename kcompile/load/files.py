@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import KcompileError
+from ..errors import KcompileError
 
 RESTRICT_ROOT_ONLY = "rootOnly"
 RESTRICT_NONE = "none"
@@ -20,7 +20,7 @@ RESTRICT_NONE = "none"
 def find_repo_root(start: Path) -> Path:
     """The nearest ancestor holding ``.git`` or ``.kcompile``; else the current
     directory if ``start`` is below it; else ``start`` itself."""
-    from .cachedir import repo_root_of
+    from ..cache.location import repo_root_of
 
     return Path(repo_root_of(str(start)))
 

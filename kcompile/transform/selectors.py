@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from .errors import KcompileError
-from .model import Resource, split_api_version
+from ..errors import KcompileError
+from ..model import Resource, split_api_version
 
 _REQ = re.compile(
     r"\s*(?:(?P<not>!)\s*(?P<nkey>[^\s=!,()]+)"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kcompile.cache import ParseCache
-from kcompile.yamlio import as_text, load_documents
+from kcompile.cache.parsed import ParseCache
+from kcompile.yaml.read import load_documents
+from kcompile.yaml.scalars import as_text
 
 TEXT = "a: 1\nb: [x, {c: 0755}]\n---\nd: 1.10\n"
 
@@ -59,7 +60,7 @@ def test_disabled_cache_writes_nothing(tmp_path):
 
 
 def test_code_fingerprint_names_the_cache_directory(tmp_path):
-    from kcompile.cachedir import code_fingerprint
+    from kcompile.cache.location import code_fingerprint
 
     cache = ParseCache(tmp_path)
     cache.load_documents(TEXT, "f")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import KcompileError
-from .yamlio import load_documents
+from ..errors import KcompileError
+from ..yaml.read import load_documents
 
 OVERLAY_FILES = ("kcompile.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization")
 

@@ -26,7 +26,7 @@ def code_fingerprint() -> str:
 
         h = blake2b(digest_size=12)
         h.update(repr(sys.version_info[:3]).encode())
-        package = os.path.dirname(os.path.realpath(__file__))
+        package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # kcompile/
         record = _installed_record(package)
         if record is not None:
             h.update(record)
@@ -51,7 +51,7 @@ def _installed_record(package: str) -> bytes | None:
             record = f.read()
     except OSError:
         return None
-    return record if b"kcompile/cachedir.py," in record else None
+    return record if b"kcompile/cache/location.py," in record else None
 
 
 def schemas_identity() -> str:

@@ -22,7 +22,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .errors import KcompileError
+from ..errors import KcompileError
 
 
 def _git(repo: Path, *args: str, binary: bool = False, stdin: bytes | None = None) -> bytes | str:
@@ -170,7 +170,7 @@ def _read_blobs(repo: Path, blobs: list[str]) -> dict[str, bytes]:
 def _referenced_directories(data: bytes | None) -> list[str] | None:
     """The paths an overlay file names that may be directories (resources, bases,
     components, charts); None if it cannot be read."""
-    from .yamlio import load_documents
+    from ..yaml.read import load_documents
 
     if data is None:
         return None

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .model import Resource
-from .outdir import is_directory_target  # noqa: F401  (re-exported)
-from .yamlio import dump, dump_json
+from ..model import Resource
+from .directory import is_directory_target  # noqa: F401  (re-exported)
+from ..yaml.write import dump, dump_json
 
 FORMATS = ("yaml", "json")
 
@@ -83,7 +83,7 @@ def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> No
         return
     assert output is not None
     if is_directory_target(output):
-        from .outdir import write_directory
+        from .directory import write_directory
 
         write_directory(output, per_object_files(objects, fmt))
         return

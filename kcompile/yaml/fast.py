@@ -1,5 +1,5 @@
 """A fast path for reading YAML: yaml-rs (a Rust YAML 1.2 parser), used only where it
-provably reads the text as the libyaml path (:mod:`kcompile._yamlload`) does.
+provably reads the text as the libyaml path (:mod:`kcompile.yaml.libyaml`) does.
 
 yaml-rs parses and builds Python objects about 3.5x faster than PyYAML's C parser
 plus our constructor (docs/decisions.md has the figures), but it resolves plain
@@ -15,7 +15,7 @@ only when a cheap scan finds none of what could make the two readers disagree:
 
 Anything else (including every error) returns ``None``: the caller then parses with
 libyaml, which decides and reports. The result is a list of
-:class:`kcompile.yamlio.Document` exactly as the libyaml path gives it.
+:class:`kcompile.yaml.scalars.Document` exactly as the libyaml path gives it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .yamlio import Document, _resolve_plain
+from .scalars import Document, resolve_plain
 
 # Scanning a rendered chart of 3000 objects must cost a fraction of parsing it: cheap
 # substring tests first, the precise patterns only when one hits.
@@ -114,7 +114,7 @@ def _judge(token: str, keep_text: bool) -> bool:
         return True
     if _CANONICAL_INT.fullmatch(token):
         return not is_key
-    ours = _resolve_plain(token)
+    ours = resolve_plain(token)
     if is_key or keep_text:
         # Keys must be strings; keep_text numbers remember how they were written, so
         # only canonical ints (whose text is str(n)) may take this path.

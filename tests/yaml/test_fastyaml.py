@@ -1,6 +1,6 @@
 """The yaml-rs fast path reads every text it accepts exactly as the libyaml path does.
 
-The libyaml path (:mod:`kcompile._yamlload`) is the reference: go-yaml v3 scalar rules,
+The libyaml path (:mod:`kcompile.yaml.libyaml`) is the reference: go-yaml v3 scalar rules,
 duplicate keys and alias bombs refused. Each test parses with both and compares data,
 document lines and indexes; where libyaml refuses a text, the fast path must decline
 it (return None) so the libyaml path reports the error.
@@ -14,10 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcompile import _fastyaml, _yamlload, yamlio
+from kcompile.yaml import fast as _fastyaml, libyaml as _yamlload
+from kcompile.yaml.read import load_documents
+from kcompile.yaml.scalars import as_text
 from kcompile.errors import KcompileError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Scalars the two resolvers could read differently, and ordinary ones.
 TRICKY = [
@@ -63,7 +65,7 @@ def _texts(value):
         return {k: _texts(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_texts(v) for v in value]
-    return yamlio.as_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    return as_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 @pytest.mark.parametrize("scalar", TRICKY)
@@ -155,7 +157,7 @@ def test_generated_streams_read_alike(docs):
 def test_without_yaml_rs_everything_goes_to_libyaml(monkeypatch):
     monkeypatch.setattr(_fastyaml, "_loads", False)
     assert _fastyaml.load_documents("a: 1\n") is None
-    assert yamlio.load_documents("a: 1\n")[0].data == {"a": 1}
+    assert load_documents("a: 1\n")[0].data == {"a": 1}
 
 
 @settings(max_examples=500, deadline=None)

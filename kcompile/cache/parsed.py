@@ -15,8 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .cachedir import code_fingerprint
-from .yamlio import Document, TextFloat, TextInt, load_documents
+from .location import code_fingerprint
+from ..yaml.read import load_documents
+from ..yaml.scalars import Document, TextFloat, TextInt
 
 # Bump when the parsed form changes (resolver rules, Document fields).
 FORMAT = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .fieldspecs import FieldSpec
+from .specs import FieldSpec
 
 # setter(parent_map, key) -> None; reads parent_map.get(key) and writes parent_map[key]
 Setter = Callable[[dict[str, Any], str], None]

@@ -1,149 +1,20 @@
-"""YAML in and out, for JSON-shaped data.
+"""Writing YAML and JSON for JSON-shaped data.
 
-Reading uses libyaml (PyYAML's C parser) with scalar resolution that matches what
-Kustomize does (go-yaml v3: YAML 1.2 booleans and nulls, Go's integer syntax with 1.1
-octals, no implicit timestamps), rejects duplicate keys, and bounds alias expansion.
-
-Writing is a small emitter of our own, because the product's output rules are a policy
-no library implements as one switch: keys sorted, block style, literal blocks for
-multi-line strings, and *every* string that a YAML 1.1 or 1.2 reader could take for a
-non-string double-quoted. Emitting JSON-shaped data is simple and this is several times
-faster than PyYAML's Python representer/serializer (see docs/decisions.md).
+A small emitter of our own, because the product's output rules are a policy no library
+implements as one switch: keys sorted, block style, literal blocks for multi-line
+strings, and *every* string that a YAML 1.1 or 1.2 reader could take for a non-string
+double-quoted. Emitting JSON-shaped data is simple and this is several times faster than
+PyYAML's Python representer/serializer (see docs/decisions.md). Reading lives in
+:mod:`kcompile.yaml.read`; the scalar rules both share in :mod:`kcompile.yaml.scalars`.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any, Iterator
+from typing import Any
 
-# ---------------------------------------------------------------------------------------
-# Reading
-# ---------------------------------------------------------------------------------------
+from .scalars import format_float
 
-# How much an alias may multiply a document: expanded node count is bounded by
-# max(ALIAS_MIN_BUDGET, ALIAS_RATIO * distinct nodes). A billion-laughs file fails fast.
-ALIAS_MIN_BUDGET = 100_000
-ALIAS_RATIO = 10
-
-_NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-_BOOL_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_FLOAT_WORDS = {
-    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
-    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
-    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
-    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
-}
-# go-yaml v3's float syntax (after underscores are removed).
-_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_GO_INT = re.compile(r"[-+]?(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
-_NUMBER_START = frozenset("0123456789+-.")
-
-
-def _resolve_plain(value: str) -> Any:
-    """Resolve an unquoted scalar as go-yaml v3 does; a str result means 'a string'."""
-    if value in _NULL_WORDS:
-        return None
-    b = _BOOL_WORDS.get(value)
-    if b is not None:
-        return b
-    if value[0] not in _NUMBER_START:
-        return value
-    f = _FLOAT_WORDS.get(value)
-    if f is not None:
-        return f
-    plain = value.replace("_", "")
-    if _GO_INT.fullmatch(plain):
-        sign = -1 if plain[0] == "-" else 1
-        digits = plain.lstrip("+-")
-        if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXoObB":
-            n = int(digits, 8)  # Go's base-0 rule: a leading 0 is octal
-        else:
-            n = int(digits, 0)
-        n *= sign
-        if -(2**63) <= n < 2**64:
-            return n
-    if _GO_FLOAT.fullmatch(plain):
-        return float(plain)
-    return value
-
-
-class TextInt(int):
-    """An int read from a plain scalar, remembering how it was written (``0755``)."""
-
-    text: str
-
-
-class TextFloat(float):
-    """A float read from a plain scalar, remembering how it was written (``1.10``)."""
-
-    text: str
-
-
-def as_text(value: Any) -> str:
-    """A scalar as the string a Go program reading it into a string field would see.
-
-    Kustomize reads kustomization fields typed: ``newTag: 1.10`` is the string "1.10",
-    not a float. Values loaded with ``keep_text=True`` remember their text.
-    """
-    if isinstance(value, str):
-        return value
-    text = getattr(value, "text", None)
-    if text is not None:
-        return text
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        return format_float(value)
-    return str(value)
-
-
-class Document:
-    """One parsed YAML document: its data and the 1-based line it starts on."""
-
-    __slots__ = ("data", "line", "index")
-
-    def __init__(self, data: Any, line: int, index: int) -> None:
-        self.data = data
-        self.line = line
-        self.index = index
-
-
-def load_documents(text: str, filename: str | None = None, keep_text: bool = False) -> list[Document]:
-    """Parse every document of a YAML stream. Empty documents are skipped.
-
-    With ``keep_text``, numbers remember how they were written (see :func:`as_text`).
-    Raises :class:`KcompileError` with the file and line of the problem. The parser
-    (PyYAML, ~15 ms to import) is loaded on first use only, and only for texts the
-    faster yaml-rs path (:mod:`kcompile._fastyaml`) cannot read exactly as it would.
-    """
-    from ._fastyaml import load_documents as fast
-
-    docs = fast(text, keep_text)
-    if docs is not None:
-        return docs
-    from ._yamlload import load_documents as parse
-
-    return parse(text, filename, keep_text)
-
-
-def load_one(text: str, filename: str | None = None, keep_text: bool = False) -> Any:
-    """Parse a single-document YAML file; an empty file gives ``None``."""
-    docs = load_documents(text, filename, keep_text)
-    if len(docs) > 1:
-        from .errors import KcompileError
-
-        raise KcompileError("expected one YAML document, found several", filename, docs[1].line)
-    return docs[0].data if docs else None
-
-
-# ---------------------------------------------------------------------------------------
-# Writing
-# ---------------------------------------------------------------------------------------
 
 # A string may be written plain only if no YAML 1.1 or 1.2 reader could take it for
 # anything but that string. Anything that starts like a number and holds only
@@ -208,17 +79,6 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         return format_float(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
-
-
-def format_float(value: float) -> str:
-    """Floats as Kustomize writes them (Go's JSON rules): integral ones as integers."""
-    if math.isnan(value):
-        return ".nan"
-    if math.isinf(value):
-        return ".inf" if value > 0 else "-.inf"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return repr(value)
 
 
 _KEY_CACHE: dict[str, str] = {}
@@ -350,15 +210,3 @@ def dump_json(value: Any, indent: int | None = 2) -> str:
     import json
 
     return json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def iter_scalars(value: Any) -> Iterator[Any]:
-    """Every scalar in a JSON-shaped value (used by tests and checks)."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from iter_scalars(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from iter_scalars(v)
-    else:
-        yield value
