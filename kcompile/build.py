@@ -51,10 +51,9 @@ class _Build:
 
         self.options = options
         from .cache.parsed import ParseCache
-        from .cache.location import default_cache_dir
 
-        self.files = Files(repo_root, options.load_restrictor)
-        self.cache_dir = Path(options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
+        self.files = Files(options.load_restrictor)
+        self.cache_dir = options.caches()
         self.cache = ParseCache(self.cache_dir)
         self.merger = StrategicMerger(options.kube_version)
         self.env = _RecordingEnv(options.env if options.env is not None else os.environ)
@@ -117,8 +116,7 @@ class _Build:
 
         for i, entry in enumerate(ov.get("components", [])):
             where = ov.where("components", i)
-            path = self.files.resolve(ov.dir, entry, where)
-            self.files.check_dir(path, where)
+            path = self.files.directory(ov.dir, entry, where)
             if not path.is_dir():
                 raise KcompileError(f"component {entry!r} is not a directory", *where)
             sub = self.overlay_file(path, where)
@@ -132,14 +130,15 @@ class _Build:
                     chart_values: list[tuple[str, dict]]) -> list[Resource]:
         path = self.files.resolve(ov.dir, entry, where)
         if path.is_dir():
-            self.files.check_dir(path, where)
             self.files.note_listed(path)
             if find_overlay_file(path) is not None:
                 return self._accumulate_base(path, where, chart_values)
-            # A plain directory of manifests (Kustomize requires a kustomization here).
+            # A plain directory of manifests (Kustomize requires a kustomization here):
+            # the root for the files in it.
             out: list[Resource] = []
-            for f in sorted(path.iterdir()):
-                if f.suffix in (".yaml", ".yml", ".json") and f.is_file():
+            for name in sorted(os.listdir(path)):
+                if name.endswith((".yaml", ".yml", ".json")) and not os.path.isdir(path / name):
+                    f = self.files.file(path, name, where, "manifest directory")
                     out.extend(self.load_resource_file(f, where))
             return out
         if not path.exists():
@@ -153,7 +152,7 @@ class _Build:
         memo = self.options.sub_builds
         if memo is None or self.crds or self.openapi:  # schemas loaded so far change how it merges
             return self.accumulate(path, where, chart_values=chart_values)
-        key = (str(path), str(self.files.repo_root), self.files.restrict, repr(chart_values))  # path is real
+        key = (str(path), self.files.restrict, repr(chart_values))  # path is real
         kept = memo.get(key)
         if kept is not None and not kept.dirs.intersection(self.chain) and kept.unchanged():
             kept.replay(self.files)
@@ -187,8 +186,7 @@ class _Build:
     def _load_schemas(self, ov: OverlayFile) -> None:
         for i, entry in enumerate(ov.get("crds", [])):
             where = ov.where("crds", i)
-            path = self.files.resolve(ov.dir, entry, where)
-            self.files.check_file(path, ov.dir, where)
+            path = self.files.file(ov.dir, entry, where)
             for doc in load_documents(self.files.read_text(path, where), str(path)):
                 if isinstance(doc.data, dict):
                     self.crds.append((doc.data, str(path)))
@@ -198,8 +196,7 @@ class _Build:
             p = openapi.get("path")
             if p:
                 where = ov.where("openapi", "path")
-                path = self.files.resolve(ov.dir, p, where)
-                self.files.check_file(path, ov.dir, where)
+                path = self.files.file(ov.dir, p, where)
                 doc = load_documents(self.files.read_text(path, where), str(path))
                 if doc and isinstance(doc[0].data, dict):
                     self.openapi.append((doc[0].data, str(path)))
@@ -216,23 +213,23 @@ class _Build:
             where = ov.where("charts", i)
             if not isinstance(entry, dict) or not entry.get("chart"):
                 raise KcompileError("each charts entry needs a 'chart' path", *where)
-            chart_dir = self.files.resolve(ov.dir, entry["chart"], where)
+            chart_dir = self.files.directory(ov.dir, entry["chart"], where)
             self.files.note_listed(chart_dir)  # every file of a chart is an input
             for rec in self.files.recorders:
                 rec.charts = True
-            self.files.check_dir(chart_dir, where)
             if not chart_dir.is_dir():
                 raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
+            chart_files = self.files.root(chart_dir, "chart directory")
             release = as_text(entry.get("release")) if entry.get("release") else None
             if release is None:
                 from .charts.render import load_chart_meta
 
-                release = str(load_chart_meta(chart_dir, self.cache.load_documents).get("name") or chart_dir.name)
+                release = str(load_chart_meta(chart_dir, self.cache.load_documents, chart_files).get("name")
+                              or chart_dir.name)
             layers: list[tuple[str, dict]] = []
             for j, vf in enumerate(entry.get("valuesFiles") or []):
                 vwhere = ov.where("charts", i, "valuesFiles", j)
-                vpath = self.files.resolve(ov.dir, vf, vwhere)
-                self.files.check_file(vpath, ov.dir, vwhere)
+                vpath = self.files.file(ov.dir, vf, vwhere)
                 docs = self.cache.load_documents(self.files.read_text(vpath, vwhere), str(vpath))
                 data = docs[0].data if docs else {}
                 if not isinstance(data, dict):
@@ -249,7 +246,7 @@ class _Build:
             rendered = render_chart(
                 chart_dir, release=release, namespace=as_text(ns) if ns else None,
                 layers=layers, set_values=list(self.options.set_values),
-                cache_dir=self.cache_dir, parse=self.cache.load_documents,
+                cache_dir=self.cache_dir, parse=self.cache.load_documents, root=chart_files,
             )
             self._add_all(resources, rendered, where)
 
@@ -289,9 +286,7 @@ class _Build:
 
     def _generator_reader(self, ov: OverlayFile, where: tuple):
         def read(rel: str) -> bytes:
-            path = self.files.resolve(ov.dir, rel, where)
-            self.files.check_file(path, ov.dir, where)
-            return self.files.read_bytes(path, where)
+            return self.files.read_bytes(self.files.file(ov.dir, rel, where), where)
 
         return read
 
@@ -372,8 +367,7 @@ class _Build:
             line = ov.line_of(*(_field_path(ov, entry) + ("patch",))) if entry is not None else where[1]()
             return parse_patch(str(inline), str(ov.path), line, inline=True, target=target,
                                options=options, force_json6902=force_json6902)
-        file = self.files.resolve(ov.dir, path, where)
-        self.files.check_file(file, ov.dir, where)
+        file = self.files.file(ov.dir, path, where)
         text = self.files.read_text(file, where)
         patch = parse_patch(text, str(file), None, inline=False, target=target, options=options,
                             force_json6902=force_json6902, docs=self.cache.load_documents(text, str(file)))
@@ -386,8 +380,7 @@ class _Build:
         for i, entry in enumerate(ov.get("replacements", [])):
             where = ov.where("replacements", i)
             if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
-                path = self.files.resolve(ov.dir, entry["path"], where)
-                self.files.check_file(path, ov.dir, where)
+                path = self.files.file(ov.dir, entry["path"], where)
                 docs = load_documents(self.files.read_text(path, where), str(path))
                 items: list = []
                 for d in docs:
@@ -401,7 +394,7 @@ class _SubBuild:
     """A base's accumulated resources and what producing them read: recorded while it is
     built (``Files.recorders``), then kept for other overlays built with the same options.
     Kept only if it rendered no chart and read no environment variable; reused only if
-    every file it read still has its size and mtime, every directory it listed its
+    every file it read still has its size, mtime, ctime and inode, every directory it listed its
     listing, and none of its overlays is on the current include chain (that is a cycle,
     which building it again reports)."""
 
@@ -411,10 +404,10 @@ class _SubBuild:
         self.dirs: set[Path] = set()  # overlay directories it accumulated
         self.charts = False
         self.resources: list[Resource] = []
-        self.seen: dict[str, tuple[int, int, bytes]] = {}
+        self.seen: dict[str, tuple[tuple, bytes]] = {}  # path -> (file identity, content)
         self.listings: list[tuple[Path, list[str]]] = []
 
-    def keep(self, resources: list[Resource], seen: dict[str, tuple[int, int, bytes]]) -> "_SubBuild":
+    def keep(self, resources: list[Resource], seen: dict[str, tuple[tuple, bytes]]) -> "_SubBuild":
         from .cache.builds import listing
 
         self.resources = [r.copy() for r in resources]
@@ -423,14 +416,14 @@ class _SubBuild:
         return self
 
     def unchanged(self) -> bool:
-        from .cache.builds import listing
+        from .cache.builds import file_identity, listing
 
-        for path, (size, mtime, _data) in self.seen.items():
+        for path, (identity, _data) in self.seen.items():
             try:
                 st = os.stat(path)
             except OSError:
                 return False
-            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            if file_identity(st) != identity:
                 return False
         return all(listing(d) == entries for d, entries in self.listings)
 

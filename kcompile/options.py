@@ -23,8 +23,8 @@ class BuildOptions:
         use_cache: bool = True,
         cache_dir: "os.PathLike[str] | None" = None,
     ) -> None:
-        self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
-        self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
+        self.use_cache = use_cache  # the caches (parsed files, rendered charts, whole builds)
+        self.cache_dir = cache_dir  # default: the user's cache directory (cache.location.cache_root)
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
         self.set_values = set_values
@@ -33,6 +33,17 @@ class BuildOptions:
         # Bases' accumulated resources, reused by the other overlays built with these
         # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
+
+    def caches(self) -> "str | None":
+        """The directory this build's caches live in; None with ``use_cache`` off or when
+        there is no usable cache directory."""
+        if not self.use_cache:
+            return None
+        if self.cache_dir is not None:
+            return os.fspath(self.cache_dir)
+        from .cache.location import cache_root
+
+        return cache_root()
 
     def for_several_overlays(self) -> "BuildOptions":
         """A copy that keeps shared bases' results between the overlays built with it."""

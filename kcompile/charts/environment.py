@@ -29,32 +29,30 @@ IMPURE = ("random", "now", "env", "lookup", "uuid")
 
 class ChartLoader(BaseLoader):
     """Loads templates from a chart's ``templates/`` directory only: no absolute paths,
-    no ``..``, no symlink leading outside the chart."""
+    no ``..``; every file is read through the chart's root (``kcompile.load.files.Root``),
+    so a symlink leading outside the chart is refused as for any file a build reads."""
 
-    def __init__(self, chart_dir: Path) -> None:
-        self.chart_dir = chart_dir.resolve()
+    def __init__(self, chart_dir: Path, root: Any = None) -> None:
+        if root is None:
+            from ..load.files import Root
+
+            root = Root.standalone(chart_dir, "chart directory")
+        self.root = root
+        self.chart_dir = root.directory
         self.templates = self.chart_dir / "templates"
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
         parts = template.replace("\\", "/").split("/")
         if template.startswith("/") or any(p in ("", ".", "..") for p in parts):
             raise TemplateNotFound(f"{template} (templates are named relative to the chart's templates/)")
-        path = (self.templates.joinpath(*parts)).resolve()
-        if self.chart_dir not in path.parents:
-            raise TemplateNotFound(f"{template} (outside the chart)")
-        if not path.is_file():
+        rel = "templates/" + "/".join(parts)
+        if not self.root.is_file(rel):
             raise TemplateNotFound(template)
-        text = path.read_text(encoding="utf-8")
-        mtime = path.stat().st_mtime
-        return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
+        text = self.root.read_text(rel)
+        return text, str(self.root.path(rel)), lambda: True  # one render: files do not change
 
     def list_templates(self) -> list[str]:
-        if not self.templates.is_dir():
-            return []
-        return sorted(
-            p.relative_to(self.templates).as_posix()
-            for p in self.templates.rglob("*") if p.is_file()
-        )
+        return [rel[len("templates/"):] for rel in self.root.walk("templates")]
 
 
 class _CountingRange:
@@ -88,15 +86,14 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset(["*", "**", "%"])
 
-    def __init__(self, chart_dir: Path, bytecode_cache: Any = None) -> None:
+    def __init__(self, chart_dir: Path, root: Any = None) -> None:
         super().__init__(
-            loader=ChartLoader(chart_dir),
+            loader=ChartLoader(chart_dir, root),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
             keep_trailing_newline=True,
-            bytecode_cache=bytecode_cache,
         )
         self.filters.update(FILTERS)
         self.globals.pop("lipsum", None)  # uses randomness
@@ -153,16 +150,3 @@ def _bounded_center(value: Any, width: int = 80) -> str:
     if isinstance(width, int) and width > MAX_WIDTH:
         raise SecurityError(f"center width {width} exceeds the limit ({MAX_WIDTH})")
     return str(value).center(width)
-
-
-def bytecode_cache_for(cache_dir: Path | None) -> Any:
-    if cache_dir is None:
-        return None
-    from jinja2 import FileSystemBytecodeCache
-
-    directory = cache_dir / "jinja"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(directory))

@@ -9,6 +9,7 @@ template file and line; rendered text that is not YAML also shows the lines arou
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,24 @@ META_FILES = ("Chart.yaml", "chart.yaml")
 TEMPLATE_SUFFIX = ".yaml.j2"
 
 
-def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
+def chart_root(chart_dir: Path, root: Any = None) -> Any:
+    """How a chart's files are read: ``root`` (a :class:`kcompile.load.files.Root` of the
+    build) or one of its own, confined to the chart directory either way."""
+    if root is not None:
+        return root
+    from ..load.files import Root
+
+    return Root.standalone(chart_dir, "chart directory")
+
+
+def load_chart_meta(chart_dir: Path, parse: Any = None, root: Any = None) -> dict[str, Any]:
     """Chart.yaml (or chart.yaml): name, version, appVersion, description."""
     parse = parse or load_documents
+    root = chart_root(chart_dir, root)
     for name in META_FILES:
-        path = chart_dir / name
-        if path.is_file():
-            docs = parse(path.read_text(encoding="utf-8"), str(path), keep_text=True)
+        path = root.directory / name
+        if root.is_file(name):
+            docs = parse(root.read_text(name), str(path), keep_text=True)
             meta = docs[0].data if docs else {}
             if not isinstance(meta, dict) or not meta.get("name"):
                 raise KcompileError("Chart.yaml needs a 'name'", path, 1)
@@ -38,11 +50,11 @@ def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
     raise KcompileError(f"{chart_dir} is not a chart: no Chart.yaml")
 
 
-def _chart_values(chart_dir: Path, parse: Any) -> ValuesLayer | None:
-    path = chart_dir / "values.yaml"
-    if not path.is_file():
+def _chart_values(root: Any, parse: Any) -> ValuesLayer | None:
+    path = root.directory / "values.yaml"
+    if not root.is_file("values.yaml"):
         return None
-    docs = parse(path.read_text(encoding="utf-8"), str(path))
+    docs = parse(root.read_text("values.yaml"), str(path))
     data = docs[0].data if docs else {}
     if data is None:
         data = {}
@@ -99,8 +111,9 @@ def render_chart(
     namespace: str | None,
     layers: list[ValuesLayer],
     set_values: list[str] | tuple[str, ...] = (),
-    cache_dir: Path | None = None,
+    cache_dir: "str | os.PathLike[str] | None" = None,
     parse: Any = None,
+    root: Any = None,
 ) -> list[Resource]:
     """Render one chart instance (see module docstring) into objects.
 
@@ -108,24 +121,33 @@ def render_chart(
     files, the merged values, release, namespace): rendering is a pure function of them,
     so a hit skips Jinja2 (and its import) entirely. ``parse`` parses YAML text
     (default :func:`kcompile.yaml.read.load_documents`; the build passes its parse cache).
+    Every chart file is read through ``root`` (default: one confined to the chart).
     """
     parse = parse or load_documents
-    chart_dir = chart_dir.resolve()
-    meta = load_chart_meta(chart_dir, parse)
-    own = _chart_values(chart_dir, parse)
+    root = chart_root(chart_dir, root)
+    chart_dir = root.directory
+    meta = load_chart_meta(chart_dir, parse, root)
+    own = _chart_values(root, parse)
     merged = merge_layers(([own] if own else []) + list(layers), list(set_values), release)
-    key = _render_key(chart_dir, merged.values, release, namespace) if cache_dir is not None else None
+    entries = None
+    if cache_dir is not None:
+        from ..cache.entries import Entries
+
+        entries = Entries("rendered", cache_dir)
+    key = _render_key(root, merged.values, release, namespace) if entries is not None else None
     if key is not None:
-        cached = _cache_get(cache_dir, key)
+        cached = _cache_get(entries, key)
         if cached is not None:
             return cached
-    result = _render(chart_dir, meta, merged, release, namespace, cache_dir)
+    result = _render(root, meta, merged, release, namespace)
     if key is not None:
-        _cache_put(cache_dir, key, result)
+        _cache_put(entries, key, result)
     return result
 
 
-def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | None) -> str | None:
+def _render_key(root: Any, values: Any, release: str, namespace: str | None) -> str | None:
+    """A digest of everything rendering reads: every chart file (through the chart's
+    root, so a file leading outside the chart is refused here too), values, names."""
     import marshal
     from _blake2 import blake2b
 
@@ -134,9 +156,9 @@ def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | Non
 
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{release}\0{namespace or ''}\0".encode())
-    for path in sorted(p for p in chart_dir.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(chart_dir)).encode() + b"\0")
-        h.update(path.read_bytes())
+    for rel in root.walk():
+        h.update(rel.encode() + b"\0")
+        h.update(root.read_bytes(rel))
         h.update(b"\0")
     try:
         h.update(marshal.dumps(_encode(values)))
@@ -145,54 +167,51 @@ def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | Non
     return h.hexdigest()
 
 
-def _cache_get(cache_dir: Path, key: str) -> list[Resource] | None:
+def _cache_get(entries: Any, key: str) -> list[Resource] | None:
     import marshal
 
-    try:
-        with open(cache_dir / "rendered" / key, "rb") as f:
-            stored = marshal.loads(f.read())
-    except (OSError, EOFError, ValueError, TypeError):
+    payload = entries.get(key)
+    if payload is None:
         return None
-    return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
+    try:
+        stored = marshal.loads(payload)
+        return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
+    except (EOFError, ValueError, TypeError):
+        return None
 
 
-def _cache_put(cache_dir: Path, key: str, result: list[Resource]) -> None:
+def _cache_put(entries: Any, key: str, result: list[Resource]) -> None:
     import marshal
-    import os
 
     from ..model import deep_copy
 
     try:
         payload = marshal.dumps([(deep_copy(r.body), r.origin.file, r.origin.line, r.origin.doc) for r in result])
-        d = cache_dir / "rendered"
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(payload)
-        os.replace(tmp, d / key)
-    except (OSError, ValueError):
-        pass
+    except ValueError:
+        return
+    entries.put(key, payload)
 
 
-def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: str | None,
-            cache_dir: Path | None) -> list[Resource]:
+def _render(root: Any, meta: dict, merged: Any, release: str, namespace: str | None) -> list[Resource]:
     from jinja2 import TemplateNotFound, TemplateSyntaxError
     from jinja2.exceptions import TemplateError, UndefinedError
     from jinja2.sandbox import SecurityError
 
-    from .environment import ChartEnvironment, bytecode_cache_for
+    from .environment import ChartEnvironment
     from .filters import ChartFail
 
+    chart_dir = root.directory
     schema_path = chart_dir / "values.schema.json"
-    if schema_path.is_file():
+    if root.is_file("values.schema.json"):
         import json
 
         try:
-            schema = json.loads(schema_path.read_text(encoding="utf-8"))
+            schema = json.loads(root.read_text("values.schema.json"))
         except json.JSONDecodeError as e:
             raise KcompileError(f"values.schema.json is not valid JSON: {e.msg}", schema_path, e.lineno) from None
-        validate_values(merged, schema, str(schema_path))
+        validate_values(merged, schema, str(schema_path), root)
 
-    env = ChartEnvironment(chart_dir, bytecode_cache_for(cache_dir))
+    env = ChartEnvironment(chart_dir, root=root)
     context = {
         "values": merged.values,
         "release": {"name": release, "namespace": namespace or ""},

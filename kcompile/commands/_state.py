@@ -41,7 +41,10 @@ def store_for(args: argparse.Namespace, root: Path):
     """The state store: ``--state``, else ``$KCOMPILE_STATE``, else ``<root>/.kcompile/state.db``."""
     from ..state import default_state_path, open_store
 
+    from ..cache.location import check_untracked
+
     path = Path(args.state) if getattr(args, "state", None) else default_state_path(root)
+    check_untracked(path, "state")  # what a commit planted there is not this machine's history
     return open_store(path)
 
 

@@ -73,8 +73,21 @@ def _build_one(args: argparse.Namespace) -> int:
         from ._validation import validate_or_fail
 
         validate_or_fail(result, strict=args.strict, kube_version=args.kube_version)
+    if args.output and args.output != "-":
+        from ..multi import build_inputs
+        from ..output.directory import is_directory_target
+
+        check_target(args.output, is_directory_target(args.output), build_inputs(result), args.overlays)
     emit(result.resources, args.output, args.format)
     return 0
+
+
+def check_target(output: str, to_dir: bool, inputs, overlays: list[str]) -> None:
+    """Refuse an ``-o`` that would write over the build's inputs or the repository."""
+    from ..cache.location import repo_root_of
+    from ..output.targets import check_output_target
+
+    check_output_target(output, to_dir, inputs, repo_root_of(overlays[0]))
 
 
 def _build_one_cached(args: argparse.Namespace) -> int:
@@ -97,15 +110,14 @@ def _build_one_cached(args: argparse.Namespace) -> int:
         print(outcome.error, file=sys.stderr)
         return 1
     if to_file:
-        from pathlib import Path
-
-        from ..output.emit import write_atomic
+        from ..output.emit import write_output_file
         from ..output.directory import write_directory
 
+        check_target(args.output, to_dir, outcome.inputs, args.overlays)
         if to_dir:
             write_directory(args.output, outcome.file_set())
         else:
-            write_atomic(Path(args.output), outcome.text or "")
+            write_output_file(args.output, outcome.cached.data() if outcome.cached is not None else outcome.text or "")
     else:
         write_outputs([outcome])
     return 0
@@ -161,6 +173,10 @@ def _build_many(args: argparse.Namespace) -> int:
 
     targets = [(args.output if single else os.path.join(args.output, overlay_dir_name(o.overlay)), o)
                for o in outcomes]
+    if not args.check:
+        inputs = [p for o in outcomes for p in o.inputs]
+        for target in [args.output] + [t for t, _o in targets]:
+            check_target(target, True, inputs, args.overlays)
     if args.check:
         diffs = [d for target, o in targets for d in directory_differences(target, o.file_set())]
         for d in diffs:

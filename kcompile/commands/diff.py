@@ -42,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..build import BuildOptions
-    from ..cache.location import default_cache_dir
     from ..load.files import find_repo_root
     from ..load.gitref import Snapshot
     from ..multi import map_in_workers
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                   everything=work_opts.load_restrictor == "none") as snap:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
                                  set_values=work_opts.set_values, repo_root=snap.path,
-                                 use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root))
+                                 use_cache=work_opts.use_cache, cache_dir=work_opts.cache_dir)
         if len(args.overlays) > 1:
             work_opts, base_opts = work_opts.for_several_overlays(), base_opts.for_several_overlays()
         def plan_of(i: int):

@@ -68,7 +68,9 @@ def default_state_path(repo_root: Path) -> Path:
     env = os.environ.get("KCOMPILE_STATE")
     if env:
         return Path(env)
-    return repo_root / ".kcompile" / "state.db"
+    from ..cache.location import state_dir
+
+    return Path(state_dir(repo_root)) / "state.db"  # refused if .kcompile is a symlink or tracked
 
 
 def open_store(path: Path) -> StateStore:

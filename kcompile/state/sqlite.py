@@ -77,7 +77,7 @@ class SQLiteStore:
         if not self.path.exists():
             if not create:
                 return None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         elif self.path.is_dir():
             raise self._error("is a directory, not a state database")
         try:
@@ -154,7 +154,7 @@ class SQLiteStore:
     def _create_key(self) -> bytes:
         """A new random key, written whole before it becomes visible (link is atomic and
         fails if another process created the key first; then that key is used)."""
-        self.key_path.parent.mkdir(parents=True, exist_ok=True)
+        self.key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = os.urandom(KEY_SIZE)
         import tempfile
 
@@ -238,7 +238,8 @@ class SQLiteStore:
             return
         import fcntl
 
-        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # .kcompile itself 0700 too
+        self.lock_dir.mkdir(mode=0o700, exist_ok=True)
         name = hashlib.sha256(env.encode()).hexdigest()[:16]
         with open(self.lock_dir / f"{name}.lock", "a+") as f:
             deadline = time.monotonic() + timeout

@@ -42,7 +42,10 @@ class SchemaValidator:
         self.directory = _schema_dir(kube_version)
         with open(self.directory / "_definitions.json", encoding="utf-8") as f:
             defs = json.load(f)
-        self.registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)])
+        from ..load.schemarefs import refuse_retrieval
+
+        self.retriever = refuse_retrieval  # $ref only inside the document: no network, no files
+        self.registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)], retriever=refuse_retrieval)
         self.validators: dict[tuple[str, str], Any] = {}
         self.crd_schemas: dict[tuple[str, str], dict] = {}
         self.broken: dict[tuple[str, str], str] = {}
@@ -111,7 +114,7 @@ class SchemaValidator:
         v = None
         if schema is not None:
             try:
-                v = self.rs.validator_for(schema, registry=self.registry)
+                v = self.rs.validator_for(schema, registry=self.registry, retriever=self.retriever)
             except Exception as e:  # a user-supplied schema jsonschema-rs cannot compile
                 self.broken[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
         self.validators[key] = v

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents
 from tests.security.conftest import Guard, commit_all
 from tests.security.guard import run, write_tree
 
 SECRET = "TOPSECRET-outside-content"
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata: {k: v}\n"
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata:\n  k: v\n"
 OUTSIDE_CM = CM % "leak" + f"  s: {SECRET}\n"
 
 # A file outside the overlay directory (at space/outside/), named by each kind of field
@@ -55,7 +55,7 @@ FILE_FIELDS = {
     "openapi": ({"ov/kustomization.yaml": "resources: [cm.yaml]\nopenapi:\n  path: ../outside/leak.yaml\n",
                  "ov/cm.yaml": CM % "a"}, "ov/kustomization.yaml:3"),
     "replacements": ({"ov/kustomization.yaml": "resources: [cm.yaml]\nreplacements:\n- path: link.yaml\n",
-                      "ov/cm.yaml": CM % "a", "ov/link.yaml": "->../outside/leak.yaml"},
+                      "ov/cm.yaml": CM % "a", "ov/link.yaml": "->../outside/replacements.yaml"},
                      "ov/kustomization.yaml:3"),
     "valuesFiles": ({"ov/kcompile.yaml": "charts:\n- chart: chart\n  valuesFiles:\n  - ../outside/leak.yaml\n",
                      **{f"ov/chart/{k}": v for k, v in {
@@ -76,6 +76,9 @@ CHART_FILES = ["Chart.yaml", "values.yaml", "templates/cm.yaml.j2", "templates/_
 OUTSIDE_FILES = {
     "outside/leak.yaml": OUTSIDE_CM,
     "outside/leak.env": f"S={SECRET}\n",
+    "outside/replacements.yaml": "- source: {kind: ConfigMap, name: a, fieldPath: data.k}\n  targets:\n"
+                                 "  - select: {kind: ConfigMap, name: a}\n    fieldPaths: [data.copy]\n"
+                                 "    options: {create: true}\n",
     "outside/ops.yaml": f"- op: add\n  path: /data/s\n  value: {SECRET}\n",
     "outside/Chart.yaml": f"name: c\nversion: 1.0.0\ndescription: {SECRET}\n",
     "outside/values.yaml": f"name: x\nsecret: {SECRET}\n",
@@ -143,11 +146,11 @@ def test_a_chart_file_leading_outside_the_chart_is_refused(chart_file, space, ca
 def test_symlinks_that_stay_inside_are_followed(space, capsys):
     make(space, {"ov/kustomization.yaml": "resources: [link.yaml, manifests]\n",
                  "ov/real/cm.yaml": CM % "a", "ov/link.yaml": "->real/cm.yaml",
-                 "ov/manifests/b.yaml": CM % "b", "ov/manifests/c.yaml": "->b2.yml",
-                 "ov/manifests/b2.yml": CM % "c"})
+                 "ov/manifests/b.yaml": CM % "b", "ov/manifests/c.yaml": "->b2.txt",
+                 "ov/manifests/b2.txt": CM % "c"})
     code, out, err = run(capsys, "build", "ov", "--no-validate")
     assert code == 0, err
-    assert [d.data["metadata"]["name"] for d in yamlio.load_documents(out)] == ["a", "b", "c"]
+    assert [d.data["metadata"]["name"] for d in load_documents(out)] == ["a", "b", "c"]
 
 
 BASE_AND_COMPONENT = {
@@ -169,7 +172,7 @@ def kustomize(ref_tools, directory: Path, cwd: Path) -> list:
     proc = subprocess.run([str(ref_tools.kubectl), "kustomize", str(directory)], cwd=cwd,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    return [d.data for d in yamlio.load_documents(proc.stdout)]
+    return [d.data for d in load_documents(proc.stdout)]
 
 
 OVERLAY = "resources:\n- ../../elsewhere/base\ncomponents:\n- ../../elsewhere/comp\nnamePrefix: p-\n"
@@ -185,7 +188,7 @@ def test_bases_and_components_may_lie_anywhere(cwd, space, outside_any_repositor
     overlay = os.path.relpath(space / "ov", workdir)
     code, out, err = run(capsys, "build", overlay, "--no-validate")
     assert code == 0, err
-    assert [d.data for d in yamlio.load_documents(out)] == kustomize(ref_tools, space / "ov", workdir)
+    assert [d.data for d in load_documents(out)] == kustomize(ref_tools, space / "ov", workdir)
     assert guard.changed() == {} and beside.changed() == {}
     assert not os.path.lexists("/.kcompile") or cwd != "/"
 
@@ -214,7 +217,7 @@ def test_a_failed_run_creates_nothing_and_leftovers_change_nothing(space, outsid
 
 
 def test_the_build_does_not_depend_on_the_current_directory(space, outside_any_repository, capsys, monkeypatch):
-    make(space, {"ov/kustomization.yaml": OVERLAY + "resources:\n- ../../elsewhere/base\n- cm.yaml\n",
+    make(space, {"ov/kustomization.yaml": OVERLAY.replace("- ../../elsewhere/base\n", "- ../../elsewhere/base\n- cm.yaml\n"),
                  "ov/cm.yaml": CM % "own"})
     outputs = set()
     for cwd in (space, space / "ov", outside_any_repository, Path("/")):
