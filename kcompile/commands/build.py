@@ -14,12 +14,13 @@ import sys
 def add_build_options(p: argparse.ArgumentParser) -> None:
     """Flags every command that builds an overlay shares."""
     p.add_argument("--load-restrictor", default="rootOnly", choices=["rootOnly", "none"],
-                   help="rootOnly (default): files must lie inside their overlay's directory, bases "
-                        "inside the repository; none: no restriction")
+                   help="rootOnly (default): files must lie in or below the directory of the "
+                        "kustomization naming them (bases and components may lie anywhere); none: no restriction")
     p.add_argument("--kube-version", metavar="VERSION",
                    help="Kubernetes version whose schemas to use (default: the newest installed)")
     p.add_argument("--no-cache", action="store_true",
-                   help="do not read or write the parsed-file cache in .kcompile/cache")
+                   help="do not read or write the caches (in $KCOMPILE_CACHE_DIR, else "
+                        "$XDG_CACHE_HOME/kcompile, else ~/.cache/kcompile)")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
 
