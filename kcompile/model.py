@@ -65,15 +65,19 @@ class Origin(_Record):
 
     ``doc`` is the index of the document in a multi-document file. ``template`` is set
     for objects rendered from a chart template (then ``file`` is the template).
+    ``helm_generated`` marks objects of Kustomize's ``helmCharts``: as in Kustomize, the
+    namespace transformer leaves them alone (helm's templates set their namespaces).
     """
 
-    __slots__ = ("file", "line", "doc", "template")
+    __slots__ = ("file", "line", "doc", "template", "helm_generated")
 
-    def __init__(self, file: str, line: int = 1, doc: int = 0, template: bool = False) -> None:
+    def __init__(self, file: str, line: int = 1, doc: int = 0, template: bool = False,
+                 helm_generated: bool = False) -> None:
         self.file = file
         self.line = line
         self.doc = doc
         self.template = template
+        self.helm_generated = helm_generated
 
 
 class GeneratorInfo(_Record):

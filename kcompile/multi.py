@@ -214,7 +214,13 @@ def build_cache_for(options):
 def cache_fingerprint(options, *what) -> tuple:
     """What, besides the inputs, a cached result depends on: the options, what was asked
     (``what``), and the current directory (messages name files relative to it)."""
-    return (options.load_restrictor, options.kube_version, tuple(options.set_values), *what, os.getcwd())
+    from .charts.helmpath import helm_identity
+
+    # which helm renders Helm charts (charts: need no flag) is an input too
+    helm = (options.enable_helm, options.helm_kube_version, options.helm_api_versions,
+            helm_identity(options.helm_command))
+    return (options.load_restrictor, options.kube_version, tuple(options.set_values), options.api_versions,
+            *helm, *what, os.getcwd())
 
 
 def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:

@@ -18,11 +18,23 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                         "kustomization naming them (bases and components may lie anywhere); none: no restriction")
     p.add_argument("--kube-version", metavar="VERSION",
                    help="Kubernetes version whose schemas to use (default: the newest installed)")
+    p.add_argument("--api-versions", dest="api_versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
+                   help="an API version charts see in capabilities.api_versions besides those of "
+                        "--kube-version's schemas (as helm template's); repeatable or comma-separated")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the caches (in $KCOMPILE_CACHE_DIR, else "
                         "$XDG_CACHE_HOME/kcompile, else ~/.cache/kcompile)")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
+    p.add_argument("--enable-helm", action="store_true",
+                   help="render Kustomize's helmCharts with the helm binary (as kubectl kustomize)")
+    p.add_argument("--helm-command", default="helm", metavar="PATH",
+                   help="the helm binary for helmCharts and Helm charts (default: helm on PATH)")
+    p.add_argument("--helm-kube-version", metavar="VERSION",
+                   help="Kubernetes version helm's Capabilities.KubeVersion reports for helmCharts")
+    p.add_argument("--helm-api-versions", action="append", default=[], metavar="GROUP/VERSION",
+                   help="API versions for helm's Capabilities.APIVersions in helmCharts; repeatable")
+    p.add_argument("--helm-debug", action="store_true", help="accepted for kubectl kustomize compatibility")
 
 
 def build_options(args: argparse.Namespace):
@@ -33,6 +45,12 @@ def build_options(args: argparse.Namespace):
         kube_version=args.kube_version,
         set_values=tuple(args.set_values),
         use_cache=not args.no_cache,
+        api_versions=tuple(v.strip() for a in args.api_versions for v in a.split(",") if v.strip()),
+        enable_helm=args.enable_helm,
+        helm_command=args.helm_command,
+        helm_kube_version=args.helm_kube_version,
+        helm_api_versions=tuple(v.strip() for a in args.helm_api_versions for v in a.split(",") if v.strip()),
+        helm_debug=args.helm_debug,
     )
 
 

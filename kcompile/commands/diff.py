@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     with Snapshot(repo_root, args.base_ref, overlays=[Path(o) for o in args.overlays],
                   everything=work_opts.load_restrictor == "none") as snap:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
-                                 set_values=work_opts.set_values, repo_root=snap.path,
+                                 set_values=work_opts.set_values, api_versions=work_opts.api_versions,
+                                 repo_root=snap.path,
                                  use_cache=work_opts.use_cache, cache_dir=work_opts.cache_dir)
         if len(args.overlays) > 1:
             work_opts, base_opts = work_opts.for_several_overlays(), base_opts.for_several_overlays()

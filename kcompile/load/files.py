@@ -50,7 +50,7 @@ class Files:
         # listing mattered (overlay-file probes, plain manifest directories, charts).
         self.read: set[Path] = set()
         self.listed: set[Path] = set()
-        # Sub-builds being recorded (build._SubBuild): each hears of every file read and
+        # Sub-builds being recorded (pipeline.subbuilds.SubBuild): each hears of every file read and
         # every directory listed while it is on this stack.
         self.recorders: list = []
         self.seen: dict[str, tuple[tuple, bytes]] = {}  # path -> (file identity, content) as read
@@ -163,12 +163,18 @@ class Files:
 
 class Root:
     """One directory whose files are read confined to it (a chart): every name is
-    resolved through :class:`Files` and must stay in or below the directory."""
+    resolved through :class:`Files` and must stay in or below the directory — or in or
+    below ``confine``, for a directory inside another (a subchart inside its chart)."""
 
-    def __init__(self, files: Files, directory: Path, what: str) -> None:
+    def __init__(self, files: Files, directory: Path, what: str, confine: Path | None = None) -> None:
         self.files = files
         self.directory = Path(os.path.realpath(directory))
+        self.confine = confine if confine is not None else self.directory
         self.what = what
+
+    def descend(self, rel: str) -> "Root":
+        """The root of a subdirectory, whose files must still lie inside this one's."""
+        return Root(self.files, self.directory / rel, self.what, self.confine)
 
     @classmethod
     def standalone(cls, directory: Path, what: str = "chart directory") -> "Root":
@@ -178,8 +184,10 @@ class Root:
     def path(self, rel: str, where: tuple | None = None) -> Path:
         """The real path of ``rel`` (relative to the directory), checked; an error names
         the file itself unless ``where`` says otherwise."""
-        shown = self.directory / rel
-        return self.files.file(self.directory, rel, where or (shown, None), self.what)
+        where = where or (self.directory / rel, None)
+        path = self.files.resolve(self.directory, rel, where)
+        self.files.check_file(path, self.confine, where, self.what)
+        return path
 
     def is_file(self, rel: str) -> bool:
         """Whether ``rel`` names something that is not a directory (a file, a link to

@@ -27,6 +27,7 @@ SUPPORTED_FIELDS = frozenset({
     "replacements", "sortOptions", "buildMetadata",
     # kcompile's own
     "charts", "chartValues",
+    "helmCharts", "helmGlobals", "helmChartInflationGenerator",
 })
 # Kustomize fields kcompile knows but does not implement: a clear error, never ignored.
 UNSUPPORTED_FIELDS = {
@@ -35,9 +36,6 @@ UNSUPPORTED_FIELDS = {
     "generators": "generator plugins are not supported (use 'charts' or configMapGenerator)",
     "transformers": "transformer plugins are not supported",
     "validators": "validator plugins are not supported (kcompile validates itself)",
-    "helmCharts": "use kcompile's 'charts' field (Jinja2 charts) instead of Helm charts",
-    "helmGlobals": "use kcompile's 'charts' field instead of Helm charts",
-    "helmChartInflationGenerator": "use kcompile's 'charts' field instead of Helm charts",
 }
 
 
@@ -109,12 +107,13 @@ class OverlayFile:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise self.error(f"unknown field {key!r} in {self.path.name}{hint}", key)
         for key in ("resources", "bases", "components", "crds", "patchesStrategicMerge", "patchesJson6902",
-                    "patches", "configMapGenerator", "secretGenerator", "replacements", "charts", "images",
+                    "patches", "configMapGenerator", "secretGenerator", "replacements", "charts", "images", "helmCharts",
+                    "helmChartInflationGenerator",
                     "replicas", "labels", "buildMetadata"):
             v = self.data.get(key)
             if v is not None and not isinstance(v, list):
                 raise self.error(f"{key!r} must be a list", key)
-        for key in ("commonLabels", "commonAnnotations", "generatorOptions", "chartValues", "sortOptions", "openapi"):
+        for key in ("commonLabels", "commonAnnotations", "generatorOptions", "chartValues", "sortOptions", "openapi", "helmGlobals"):
             v = self.data.get(key)
             if v is not None and not isinstance(v, dict):
                 raise self.error(f"{key!r} must be a map", key)

@@ -24,7 +24,7 @@ def set_namespace(resources: list[Resource], namespace: str, *, file: str | None
         parent[key] = namespace
 
     for r in resources:
-        if not r.body:
+        if not r.body or (r.origin is not None and r.origin.helm_generated):
             continue
         r.store_previous()
         group, version = split_api_version(r.api_version)

@@ -102,3 +102,70 @@ class Target:
 
     def describe(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.spec.items() if v not in (None, ""))
+
+
+_LITERAL = re.compile(r"[A-Za-z0-9_\-:/@]+")  # a selector pattern that matches only itself
+
+
+def literal_pattern(pattern: Any) -> str | None:
+    """The one string an anchored selector pattern can match, if it has no regex syntax
+    (no '.', which matches any character)."""
+    return pattern if isinstance(pattern, str) and _LITERAL.fullmatch(pattern) else None
+
+
+class ResourceIndex:
+    """Objects by kind and by name (current and every previous name), so selecting the
+    objects of N patches or replacements among N objects is not N x N matches.
+
+    ``candidates`` returns a superset of what a selector may pick, in list order; callers
+    still check each candidate with the full selector. Entries are only added: after a
+    step changes an object's kind or name, ``refresh`` adds its new keys (an old key left
+    behind yields a candidate the full check rejects)."""
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self.resources = resources
+        self.position: dict[int, int] = {}
+        self.by_kind: dict[str, list[Resource]] = {}
+        self.by_name: dict[str, list[Resource]] = {}
+        self._keys: dict[int, set[tuple[str, str]]] = {}
+        for i, r in enumerate(resources):
+            self.position[id(r)] = i
+            self._add(r)
+
+    def _add(self, r: Resource) -> None:
+        have = self._keys.setdefault(id(r), set())
+        keys = {("k", r.kind), ("n", r.name)}
+        for kind, _ns, name in r.previous:
+            keys.add(("k", kind))
+            keys.add(("n", name))
+        for key in keys - have:
+            have.add(key)
+            (self.by_kind if key[0] == "k" else self.by_name).setdefault(key[1], []).append(r)
+
+    def appended(self, r: Resource) -> None:
+        """Index ``r``, just appended to the indexed list."""
+        self.position[id(r)] = len(self.position)
+        self._add(r)
+
+    def refresh(self, resources: Any) -> None:
+        """Index the current and previous ids of ``resources`` (objects already indexed)."""
+        for r in resources:
+            self._add(r)
+
+    def candidates(self, kind: str | None = None, name: str | None = None) -> list[Resource]:
+        """Objects that may have ``kind`` and ``name`` (any id); everything if neither."""
+        if name is not None:
+            pool = self.by_name.get(name, [])
+        elif kind is not None:
+            pool = self.by_kind.get(kind, [])
+        else:
+            return list(self.resources)
+        if len(pool) > 1:
+            pos = self.position
+            pool = sorted(pool, key=lambda r: pos[id(r)])  # one entry per object and key
+        return list(pool)
+
+    def select(self, target: "Target") -> list[Resource]:
+        """The objects ``target`` matches, in list order."""
+        pool = self.candidates(literal_pattern(target.spec.get("kind")), literal_pattern(target.spec.get("name")))
+        return [r for r in pool if target.matches(r)]

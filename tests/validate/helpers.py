@@ -52,3 +52,14 @@ def deployment(replicas: int = 2, cpu: str = "100m", memory: str = "128Mi", cpu_
                memory_limit: str = "256Mi") -> str:
     return DEPLOYMENT.format(replicas=replicas, cpu=cpu, memory=memory, cpu_limit=cpu_limit,
                              memory_limit=memory_limit)
+
+
+def errors(findings):
+    return [f for f in findings if f.severity == "error"]
+
+
+def only(findings, text):
+    """The first finding whose message holds ``text`` (fails, listing them all, if none does)."""
+    got = [f for f in findings if text in f.message]
+    assert got, f"no finding with {text!r}: {[f.message for f in findings]}"
+    return got[0]

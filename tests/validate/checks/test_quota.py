@@ -7,7 +7,7 @@ import pytest
 
 from kcompile.validate import validate
 
-from .helpers import deployment, load
+from ..helpers import deployment, load
 
 
 def quota(hard: str, extra: str = "") -> str:
