@@ -96,15 +96,19 @@ def unseal(key: str, data: bytes | None) -> bytes | None:
 
 
 class Entries:
-    """One named cache in the user's cache directory (:func:`.location.cache_root`),
-    or in ``root`` when given. Disabled (every get a miss, every put ignored) when there
-    is no usable cache directory."""
+    """One named cache in ``root``, by default the user's cache directory
+    (:func:`.location.cache_root`). Disabled (every get a miss, every put ignored) when
+    there is no usable cache directory."""
 
     def __init__(self, name: str, root: "str | os.PathLike[str] | None" = None) -> None:
         if root is None:
+            from ..errors import KcompileError
             from .location import cache_root
 
-            root = cache_root()
+            try:
+                root = cache_root()
+            except KcompileError:
+                root = None  # refused (the build's own caches say why): run without this one
         self.name = name
         self.root = os.fspath(root) if root is not None else None
         self.directory = os.path.join(self.root, name) if self.root is not None else None

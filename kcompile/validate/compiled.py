@@ -205,14 +205,14 @@ def compile_directory(directory: Path) -> CompiledSchemas:
     return CompiledSchemas(comp.nodes, kinds)  # type: ignore[arg-type]
 
 
-def load(directory: Path) -> CompiledSchemas:
+def load(directory: Path, cache_dir: "Path | None" = None) -> CompiledSchemas:
     """The compiled schemas of ``directory``, from the cache (content-verified entries in
-    the user's cache directory) when it holds them for the same installed file (size and
-    mtime of the definitions), else compiled and cached."""
+    ``cache_dir``, default the user's cache directory) when it holds them for the same
+    installed file (size and mtime of the definitions), else compiled and cached."""
     from ..cache.entries import Entries
 
     st = (directory / "_definitions.json").stat()
-    entries = Entries("schemas")
+    entries = Entries("schemas", cache_dir)
     key = (f"compiled-schemas-v{FORMAT}-{directory.name}-{st.st_size}-{st.st_mtime_ns}"
            f"-py{sys.version_info[0]}{sys.version_info[1]}")
     payload = entries.get(key)

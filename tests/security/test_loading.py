@@ -235,3 +235,80 @@ def test_a_base_file_must_lie_in_the_base_directory(space, capsys):
     code, out, err = run(capsys, "build", "ov")
     assert code == 1
     assert err.startswith("kcompile: error: base/kustomization.yaml:2: ") and "not in or below" in err, err
+
+
+# JSON Schema $ref: inside the document, or (values.schema.json) a file beside it in the
+# chart; never a URL. name -> (schema text given the listener's URL, extra chart files,
+# expected exit status, message fragment)
+def values_schema_cases(url: str) -> dict[str, tuple]:
+    return {
+        "http": ('{"properties": {"name": {"$ref": "%s/name.json"}}}' % url, {}, 1, "refused"),
+        "https": ('{"properties": {"name": {"$ref": "https://127.0.0.1:1/name.json"}}}', {}, 1, "refused"),
+        "file-url": ('{"properties": {"name": {"$ref": "file:///etc/passwd"}}}', {}, 1, "refused"),
+        "id-makes-relative-remote": ('{"$id": "%s/s.json", "properties": {"name": {"$ref": "name.json"}}}' % url,
+                                     {}, 1, "refused"),
+        "same-document": ('{"$defs": {"n": {"type": "string"}}, "properties": {"name": {"$ref": "#/$defs/n"}}}',
+                          {}, 0, ""),
+        "file-beside": ('{"properties": {"name": {"$ref": "defs.json#/n"}}}',
+                        {"defs.json": '{"n": {"type": "string", "maxLength": 3}}'}, 1, "values.name"),
+        "file-beside-leading-outside": ('{"properties": {"name": {"$ref": "defs.json#/n"}}}',
+                                        {"defs.json": "->../../outside/values.schema.json"}, 1, "not in or below"),
+        "absolute-path": ('{"properties": {"name": {"$ref": "/etc/passwd"}}}', {}, 1, "not in or below"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(values_schema_cases("http://x")))
+def test_values_schema_refs_stay_inside_the_chart(name, space, capsys, listener):
+    schema, extra, status, fragment = values_schema_cases(listener.url)[name]
+    make(space, {**OUTSIDE_FILES, **{f"charts/c/{k}": v for k, v in CHART.items()},
+                 "charts/c/values.schema.json": schema, **{f"charts/c/{k}": v for k, v in extra.items()},
+                 "ov/kcompile.yaml": "charts:\n- chart: ../charts/c\n  values: {name: long-name}\n"})
+    guard = Guard(space)
+    code, out, err = run(capsys, "build", "ov", "--no-validate")
+    assert code == status, err
+    assert fragment in err
+    if status:  # a refusal names the schema; a violation (the $ref followed) the values' file
+        assert err.startswith("kcompile: error: " + ("ov/kcompile.yaml" if name == "file-beside" else "charts/c/")), err
+    assert SECRET not in out + err and "root:" not in err  # nothing of /etc/passwd or outside
+    assert guard.changed() == {}
+
+
+def crd_with_ref(ref: str) -> str:
+    return f"""\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: widgets.example.com}}
+spec:
+  group: example.com
+  names: {{kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {{$ref: "{ref}"}}
+"""
+
+
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 1}\n"
+
+
+@pytest.mark.parametrize("how", ["crds-field", "in-the-build"])
+@pytest.mark.parametrize("ref", ["http", "file", "relative"])
+def test_crd_schema_refs_never_leave_the_document(how, ref, space, capsys, listener):
+    target = {"http": f"{listener.url}/spec.json", "file": "file:///etc/passwd", "relative": "spec.json"}[ref]
+    files = {"ov/widget.yaml": WIDGET, "ov/crd.yaml": crd_with_ref(target), "ov/spec.json": '{"type": "object"}'}
+    files["ov/kustomization.yaml"] = ("resources: [widget.yaml]\ncrds: [crd.yaml]\n" if how == "crds-field"
+                                      else "resources: [crd.yaml, widget.yaml]\n")
+    make(space, files)
+    guard = Guard(space)
+    code, out, err = run(capsys, "validate", "ov")
+    # the schema cannot be used: a warning says so, the object is not schema-checked
+    # (a relative reference has no base to resolve against: never retrieved either)
+    assert "cannot be used" in out + err and ("refused" if ref != "relative" else "not present") in out + err
+    assert "root:" not in out + err
+    assert guard.changed() == {}
