@@ -4,10 +4,13 @@
     -> accumulate                   pipeline/accumulate.py, for the overlay and each base:
          resources (files, bases)     load/files.py, yaml/read.py (cache/parsed.py)
          charts, generators           pipeline/generated.py -> charts/, generate/
+         configurations               transform/config.py (field-spec tables)
          components                   pipeline/accumulate.py (recursively)
          transformers                 pipeline/transformers.py -> transform/, patch/
+         plugins, vars                transform/plugins.py, transform/vars.py
     -> finish (top level only)      hash suffixes (generate/hashing.py), name references
-                                    (transform/nameref.py), local-config objects dropped,
+                                    (transform/nameref.py), vars resolved,
+                                    local-config objects dropped,
                                     Kustomize's order (transform/order.py)
 
 Every stage operates on one list of :class:`~kcompile.model.Resource`. Validation and
@@ -60,11 +63,10 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     repo_root = (options.repo_root or find_repo_root(directory)).resolve()
     b = Build(options, repo_root)
     top = b.overlay_file(directory.resolve(), (None, None))
-    if top.is_component:
-        raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
-    resources = accumulation.accumulate(b, directory.resolve(), (None, None))
+    # A Component builds on its own too, as Kustomize does (on an empty accumulation).
+    acc = accumulation.accumulate(b, directory.resolve(), (None, None))
     check_set_releases(options.set_values, b.releases)
-    resources = finish(resources, top)
+    resources = finish(acc.resources, top, acc)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
         schemas=b.merger._schemas, crds=b.crds, openapi=b.openapi,
@@ -73,20 +75,31 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     return result
 
 
-def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:
-    """Top-level steps: hash suffixes, name references, local-config objects, order."""
-    from .transform.nameref import fix_name_references
-    from .transform.order import sort_resources
-
-    resources = [r for r in resources if r.body]
-    hashed = [r for r in resources if r.generator is not None and r.generator.hash_suffix]
+def add_hash_suffixes(resources: list[Resource]) -> None:
+    """Content-hash suffixes on generated objects that want one (Kustomize's HashTransformer)."""
+    hashed = [r for r in resources if r.body and r.generator is not None and r.generator.hash_suffix]
     if hashed:
         from .generate.hashing import content_hash
 
         for r in hashed:
             r.store_previous()
             r.metadata["name"] = f"{r.name}-{content_hash(r.body)}"
-    fix_name_references(resources)
+
+
+def finish(resources: list[Resource], top: OverlayFile, acc: Any = None) -> list[Resource]:
+    """Top-level steps: hash suffixes, name references, vars, local-config objects, order.
+    ``acc`` (the top level's accumulation) gives the transformer configuration and vars."""
+    from .transform.nameref import fix_name_references
+    from .transform.order import sort_resources
+
+    acc = acc or accumulation.Accumulation(resources)
+    resources = [r for r in resources if r.body]
+    add_hash_suffixes(resources)
+    fix_name_references(resources, acc.config)
+    if acc.vars:
+        from .transform.vars import resolve_vars
+
+        resolve_vars(resources, acc.vars, acc.config)
     resources = [
         r for r in resources
         if not str(r.annotations().get(LOCAL_CONFIG_ANNOTATION, "")).lower() == "true"

@@ -18,7 +18,7 @@ from .errors import KcompileError
 # No `typing` import: it costs ~3 ms on every run, and annotations here are never evaluated.
 
 # Subcommand modules, in the order `kcompile --help` lists them.
-COMMANDS = ["build", "validate", "plan", "apply", "history", "rollback", "diff"]
+COMMANDS = ["build", "validate", "plan", "apply", "history", "rollback", "diff", "state"]
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -90,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = make_parser(_command_named(argv))
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        try:
+            return int(args.run(args) or 0)
+        finally:
+            state = sys.modules.get("kcompile.commands._state")  # only if a command opened a store
+            if state is not None:
+                state.close_stores()
     except KcompileError as e:
         if args.debug:
             import traceback

@@ -108,10 +108,11 @@ class Resource(_Record):
     build annotations; name references and patch targets match any of them.
     ``patched_by`` records ``(file, line)`` of each patch applied, newest last, so
     that findings can point at the patch that last touched a field. ``prefixes`` and
-    ``suffixes`` are the namePrefix/nameSuffix values applied, in order.
+    ``suffixes`` are the namePrefix/nameSuffix values applied, in order. ``vars``
+    names the ``vars`` entries whose value this object provides.
     """
 
-    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes")
+    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes", "vars")
 
     def __init__(
         self,
@@ -122,6 +123,7 @@ class Resource(_Record):
         patched_by: list[tuple[str, int | None]] | None = None,
         prefixes: list[str] | None = None,
         suffixes: list[str] | None = None,
+        vars: list[str] | None = None,
     ) -> None:
         self.body = body
         self.origin = origin
@@ -130,6 +132,7 @@ class Resource(_Record):
         self.patched_by = patched_by if patched_by is not None else []
         self.prefixes = prefixes if prefixes is not None else []
         self.suffixes = suffixes if suffixes is not None else []
+        self.vars = vars if vars is not None else []
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -223,6 +226,7 @@ class Resource(_Record):
             patched_by=list(self.patched_by),
             prefixes=list(self.prefixes),
             suffixes=list(self.suffixes),
+            vars=list(self.vars),
         )
 
     def where(self) -> tuple[str | None, int | None]:

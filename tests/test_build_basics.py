@@ -81,10 +81,12 @@ def test_unknown_field_suggests_the_right_one(repo, capsys):
     assert "did you mean 'namePrefix'?" in err
 
 
-def test_unsupported_kustomize_field_is_refused_clearly(repo, capsys):
-    write(repo, {"ov/kustomization.yaml": "resources: [d.yaml]\nvars: []\n", "ov/d.yaml": DEPLOY})
+def test_exec_plugin_is_refused_clearly(repo, capsys):
+    plugin = "apiVersion: someteam.example.com/v1\nkind: ChartInflator\nmetadata:\n  name: x\n"
+    write(repo, {"ov/kustomization.yaml": "resources: [d.yaml]\ntransformers: [p.yaml]\n", "ov/d.yaml": DEPLOY,
+                 "ov/p.yaml": plugin})
     code, _, err = run(capsys, "build", "ov")
-    assert code == 1 and "'vars' is not supported" in err and ":2:" in err
+    assert code == 1 and "exec or Go plugin, which is not supported" in err and "p.yaml:1:" in err
 
 
 def test_include_cycle_is_an_error(repo, capsys):

@@ -49,6 +49,13 @@ def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
     entries = [(e, ov.where("helmCharts", i)) for i, e in enumerate(ov.get("helmCharts", []))]
     entries += [(_from_legacy(e), ov.where("helmChartInflationGenerator", i))
                 for i, e in enumerate(ov.get("helmChartInflationGenerator", []))]
+    inflate_entries(b, ov, entries, ov.get("helmGlobals"), ov.where("helmGlobals"), resources)
+
+
+def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_: Any, globals_where: tuple,
+                    resources: list[Resource]) -> None:
+    """Inflate ``(helmCharts entry, where)`` pairs of kustomization ``ov`` (also the
+    HelmChartInflationGenerator plugin's configurations)."""
     if not entries:
         return
     if not b.options.enable_helm:
@@ -68,9 +75,8 @@ def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
         cache_dir=b.cache_dir, find_vendored=lambda *a: vendored_chart(b, *a),
         note_chart=b.files.note_listed,
     )
-    globals_ = ov.get("helmGlobals")
     for entry, where in entries:
-        add_all(resources, inflate(entry, globals_, ctx, where, ov.where("helmGlobals")), where)
+        add_all(resources, inflate(entry, globals_, ctx, where, globals_where), where)
 
 
 def _from_legacy(old: Any) -> Any:

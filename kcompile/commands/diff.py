@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ..report import render_json, render_markdown, render_text
     from .build import build_options
 
-    from ..state.sqlite import keyed_digest, mask_secrets
+    from ..state.masking import keyed_digest, mask_secrets
 
     key = os.urandom(32)  # digests only need to compare within this run
 

@@ -137,6 +137,35 @@ NAMESPACE = [
     fs("spec/conversion/webhook/clientConfig/service/namespace", "CustomResourceDefinition", group="apiextensions.k8s.io"),
 ]
 
+# Where vars' $(VAR) references are substituted (Kustomize's default varReference).
+_CONTAINER_VAR_FIELDS = ("args", "command", "env/value", "volumeMounts/mountPath")
+VAR_REFERENCE = [
+    *[fs(f"spec/jobTemplate/spec/template/spec/{c}/{f}", "CronJob")
+      for c in ("containers", "initContainers") for f in _CONTAINER_VAR_FIELDS],
+    fs("spec/jobTemplate/spec/template/volumes/nfs/server", "CronJob"),
+    *[spec for kind in ("DaemonSet", "Deployment") for spec in (
+        *[fs(f"spec/template/spec/{c}/{f}", kind) for c in ("containers", "initContainers") for f in _CONTAINER_VAR_FIELDS],
+        fs("spec/template/spec/volumes/nfs/server", kind),
+    )],
+    fs("spec/template/metadata/annotations", "Deployment"),
+    fs("spec/rules/host", "Ingress"),
+    fs("spec/tls/hosts", "Ingress"),
+    fs("spec/tls/secretName", "Ingress"),
+    *[fs(f"spec/template/spec/{c}/{f}", "Job") for c in ("containers", "initContainers") for f in _CONTAINER_VAR_FIELDS],
+    fs("spec/template/spec/volumes/nfs/server", "Job"),
+    *[fs(f"spec/{c}/{f}", "Pod") for c in ("containers", "initContainers") for f in _CONTAINER_VAR_FIELDS],
+    fs("spec/volumes/nfs/server", "Pod"),
+    *[fs(f"spec/template/spec/{c}/{f}", "ReplicaSet") for c in ("containers", "initContainers") for f in _CONTAINER_VAR_FIELDS],
+    fs("spec/template/spec/volumes/nfs/server", "ReplicaSet"),
+    fs("spec/ports/port", "Service"),
+    fs("spec/ports/targetPort", "Service"),
+    *[fs(f"spec/template/spec/{c}/{f}", "StatefulSet") for c in ("containers", "initContainers") for f in _CONTAINER_VAR_FIELDS],
+    fs("spec/volumeClaimTemplates/spec/nfs/server", "StatefulSet"),
+    fs("spec/nfs/server", "PersistentVolume"),
+    fs("metadata/labels"),
+    fs("metadata/annotations"),
+]
+
 # Kinds that never get a prefix/suffix.
 PREFIX_SKIP = [
     FieldSpec("", "", "CustomResourceDefinition", ()),

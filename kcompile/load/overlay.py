@@ -25,18 +25,14 @@ SUPPORTED_FIELDS = frozenset({
     "configMapGenerator", "secretGenerator", "generatorOptions",
     "patches", "patchesStrategicMerge", "patchesJson6902",
     "replacements", "sortOptions", "buildMetadata",
+    "configurations", "vars", "transformers", "generators", "validators",
     # kcompile's own
     "charts", "chartValues",
     "helmCharts", "helmGlobals", "helmChartInflationGenerator",
 })
 # Kustomize fields kcompile knows but does not implement: a clear error, never ignored.
-UNSUPPORTED_FIELDS = {
-    "vars": "use 'replacements' instead (Kustomize deprecated vars)",
-    "configurations": "custom transformer configurations are not supported yet",
-    "generators": "generator plugins are not supported (use 'charts' or configMapGenerator)",
-    "transformers": "transformer plugins are not supported",
-    "validators": "validator plugins are not supported (kcompile validates itself)",
-}
+# (None today; kept so that a field refused in future gets its message here.)
+UNSUPPORTED_FIELDS: dict[str, str] = {}
 
 
 def find_overlay_file(directory: Path) -> Path | None:
@@ -66,6 +62,7 @@ class OverlayFile:
             raise KcompileError("an overlay file must be a YAML map of fields", path, 1)
         self.data: dict[str, Any] = data
         self._lines: dict[tuple, int] | None = None
+        self._written: dict[str, str] = {}  # field name -> the spelling in the file
         self.is_component = data.get("kind") == "Component"
         self._check_fields()
 
@@ -73,11 +70,30 @@ class OverlayFile:
         v = self.data.get(key)
         return default if v is None else v
 
+    def _canonical_names(self) -> None:
+        """Field names match case-insensitively, as Kustomize's (JSON) decoding does:
+        ``patchesJSON6902`` is ``patchesJson6902``. Keys are renamed in place, in order."""
+        if all(k in SUPPORTED_FIELDS for k in self.data):
+            return
+        by_lower = {k.lower(): k for k in (*SUPPORTED_FIELDS, *UNSUPPORTED_FIELDS)}
+        renamed: dict[str, Any] = {}
+        for key, value in self.data.items():
+            name = by_lower.get(str(key).lower(), key) if isinstance(key, str) else key
+            if name != key:
+                if name in renamed or name in self.data:
+                    raise self.error(f"field {name!r} is given twice (as {key!r} too)", key)
+                self._written[name] = key
+            renamed[name] = value
+        self.data.clear()
+        self.data.update(renamed)
+
     def line_of(self, *path: Any) -> int | None:
         """The line of a field (``line_of('patches', 2, 'target')``), found only when an
         error needs it: the file is composed again with node positions."""
         if self._lines is None:
             self._lines = _key_lines(self.text)
+        if path and path[0] in self._written:
+            path = (self._written[path[0]], *path[1:])
         while path:
             line = self._lines.get(tuple(path))
             if line is not None:
@@ -93,6 +109,7 @@ class OverlayFile:
         return KcompileError(message, self.path, self.line_of(*path) if path else None)
 
     def _check_fields(self) -> None:
+        self._canonical_names()
         for key in self.data:
             if key in SUPPORTED_FIELDS:
                 continue
@@ -107,9 +124,9 @@ class OverlayFile:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise self.error(f"unknown field {key!r} in {self.path.name}{hint}", key)
         for key in ("resources", "bases", "components", "crds", "patchesStrategicMerge", "patchesJson6902",
-                    "patches", "configMapGenerator", "secretGenerator", "replacements", "charts", "images", "helmCharts",
-                    "helmChartInflationGenerator",
-                    "replicas", "labels", "buildMetadata"):
+                    "patches", "configMapGenerator", "secretGenerator", "replacements", "charts", "images",
+                    "helmCharts", "helmChartInflationGenerator", "replicas", "labels", "buildMetadata",
+                    "configurations", "vars", "transformers", "generators", "validators"):
             v = self.data.get(key)
             if v is not None and not isinstance(v, list):
                 raise self.error(f"{key!r} must be a list", key)

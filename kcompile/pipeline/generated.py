@@ -6,6 +6,7 @@ The rendering and generating themselves live in ``charts/`` and ``generate/``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..errors import KcompileError
@@ -119,7 +120,6 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
     entries += [("Secret", "secretGenerator", e, i) for i, e in enumerate(ov.get("secretGenerator", []))]
     if not entries:
         return
-    from ..generate.generators import generate, merge_generated
     from ..transform.selectors import ResourceIndex
 
     index = ResourceIndex(resources)  # generators x objects without a scan per generator
@@ -128,34 +128,45 @@ def run_generators(b: Build, ov: OverlayFile, resources: list[Resource]) -> None
         where = ov.where(key, i)
         if not isinstance(entry, dict):
             raise KcompileError(f"each {key} entry must be a map", *where)
-        new = generate(
-            kind, entry, options, base_dir=ov.dir,
-            read_file=_generator_reader(b, ov, where), env=b.env,
-            file=str(ov.path), line=ov.line_of(key, i),
-        )
-        behavior = str(entry.get("behavior") or "create")
-        existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
-        if behavior == "create":
-            if existing:
-                raise KcompileError(
-                    f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
-                )
-            resources.append(new)
-            index.appended(new)
-        elif behavior in ("merge", "replace"):
-            if not existing:
-                raise KcompileError(
-                    f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
-                )
-            merge_generated(existing[0], new)
-        else:
-            raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
+        generate_one(b, ov.dir, kind, entry, options, (str(ov.path), ov.line_of(key, i)), resources, index)
 
 
+def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any, where: tuple,
+                 resources: list[Resource], index: Any = None) -> None:
+    """Generate one ConfigMap/Secret (sources relative to ``base_dir``) and add or merge
+    it as its ``behavior`` says. ``index`` (a ResourceIndex of ``resources``) is kept up
+    to date."""
+    from ..generate.generators import generate, merge_generated
+    from ..transform.selectors import ResourceIndex
 
-def _generator_reader(b: Build, ov: OverlayFile, where: tuple):
+    index = index or ResourceIndex(resources)
+    new = generate(
+        kind, entry, options, base_dir=base_dir,
+        read_file=_generator_reader(b, base_dir, where), env=b.env,
+        file=where[0], line=where[1],
+    )
+    behavior = str(entry.get("behavior") or "create")
+    existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
+    if behavior == "create":
+        if existing:
+            raise KcompileError(
+                f"{kind} {new.name!r} already exists; use behavior 'merge' or 'replace' to change it", *where
+            )
+        resources.append(new)
+        index.appended(new)
+    elif behavior in ("merge", "replace"):
+        if not existing:
+            raise KcompileError(
+                f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
+            )
+        merge_generated(existing[0], new)
+    else:
+        raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
+
+
+def _generator_reader(b: Build, base_dir: Path, where: tuple):
     def read(rel: str) -> bytes:
-        return b.files.read_bytes(b.files.file(ov.dir, rel, where), where)
+        return b.files.read_bytes(b.files.file(base_dir, rel, where), where)
 
     return read
 

@@ -84,8 +84,10 @@ def resources_from_doc(data: Any, file: str, line: int, index: int) -> list[Reso
         return out
     if not kind or not isinstance(kind, str):
         raise KcompileError("object has no 'kind'", file, line)
-    if not isinstance(data.get("apiVersion"), str):
-        raise KcompileError(f"{kind} has no 'apiVersion'", file, line)
+    api = data.get("apiVersion")
+    if api is not None and not isinstance(api, str):
+        raise KcompileError(f"{kind}: 'apiVersion' must be a string", file, line)
+    # No apiVersion is accepted, as Kustomize does (the object matches no versioned spec).
     md = data.get("metadata")
     if not isinstance(md, dict) or not isinstance(md.get("name"), str) or not md.get("name"):
         if not (isinstance(md, dict) and md.get("generateName")):

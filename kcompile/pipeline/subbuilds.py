@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from ..load.files import Files
-from ..model import Resource
 
 
 class SubBuild:
-    """A base's accumulated resources and what producing them read: recorded while it is
+    """A base's accumulation and what producing it read: recorded while it is
     built (``Files.recorders``), then kept for other overlays built with the same options.
     Kept only if it rendered no chart and read no environment variable; reused only if
     every file it read still has its size, mtime, ctime and inode, every directory it listed its
@@ -26,14 +26,14 @@ class SubBuild:
         self.listed: set[Path] = set()
         self.dirs: set[Path] = set()  # overlay directories it accumulated
         self.charts = False
-        self.resources: list[Resource] = []
+        self.accumulation: Any = None  # the base's Accumulation (objects, configuration, vars)
         self.seen: dict[str, tuple[tuple, bytes]] = {}  # path -> (file identity, content)
         self.listings: list[tuple[Path, list[str]]] = []
 
-    def keep(self, resources: list[Resource], seen: dict[str, tuple[tuple, bytes]]) -> "SubBuild":
+    def keep(self, acc: Any, seen: dict[str, tuple[tuple, bytes]]) -> "SubBuild":
         from ..cache.builds import listing
 
-        self.resources = [r.copy() for r in resources]
+        self.accumulation = acc.copy()
         self.seen = {str(p): seen[str(p)] for p in self.read}
         self.listings = [(d, listing(d)) for d in self.listed]
         return self

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..fields import specs as fieldspecs
 from ..errors import KcompileError
 from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
 from ..yaml.scalars import as_text
+from .config import DEFAULT, TransformerConfig
 
 _TAIL = r"(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?"
 
@@ -87,8 +87,10 @@ def _visit_containers(node: Any, fn) -> None:
             _visit_containers(v, fn)
 
 
-def apply_images(resources: list[Resource], images: Any, *, file: str | None = None) -> None:
-    """Apply every ``images`` entry, in order, to every image field.
+def apply_images(resources: list[Resource], images: Any, *, file: str | None = None,
+                 config: TransformerConfig = DEFAULT) -> None:
+    """Apply every ``images`` entry, in order, to every image field: in every container
+    list found, and at the configuration's ``images`` field specs where an image is set.
 
     Kustomize runs one transformer per entry, each a walk over every object; since which
     fields hold images does not depend on their values, the fields are found in one walk
@@ -99,6 +101,7 @@ def apply_images(resources: list[Resource], images: Any, *, file: str | None = N
     if not isinstance(images, list):
         raise KcompileError("images must be a list", file)
     rules = [ImageRule(e, file) for e in images]
+    existing_only = config.memo("images", lambda: SpecIndex([s._replace(create=False) for s in config.images]))
     slots: list[tuple[dict[str, Any], str]] = []
 
     def collect(parent: dict[str, Any], key: str) -> None:
@@ -110,14 +113,10 @@ def apply_images(resources: list[Resource], images: Any, *, file: str | None = N
         if r.kind != "CustomResourceDefinition":
             _visit_containers(r.body, collect)
         group, version = split_api_version(r.api_version)
-        _EXISTING_ONLY.apply(r.body, group, version, r.kind, collect)
+        existing_only.apply(r.body, group, version, r.kind, collect)
     for rule in rules:
         prefix = rule.prefix
         for parent, key in slots:
             v = parent.get(key)
             if isinstance(v, str) and v.startswith(prefix):
                 parent[key] = rule.rewrite(v)
-
-
-# The images field specs, applied only where an image is already set.
-_EXISTING_ONLY = SpecIndex([s._replace(create=False) for s in fieldspecs.IMAGES])
