@@ -93,7 +93,7 @@ def _build_one(args: argparse.Namespace) -> int:
 
         validate_or_fail(result, strict=args.strict, kube_version=args.kube_version)
     if args.output and args.output != "-":
-        from ..multi import build_inputs
+        from ..multi.jobs import build_inputs
         from ..output.directory import is_directory_target
 
         check_target(args.output, is_directory_target(args.output), build_inputs(result), args.overlays)
@@ -112,7 +112,8 @@ def check_target(output: str, to_dir: bool, inputs, overlays: list[str]) -> None
 def _build_one_cached(args: argparse.Namespace) -> int:
     """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
     from ..cache.builds import new_run
-    from ..multi import render_overlay, write_outputs
+    from ..multi.jobs import render_overlay
+    from ..multi.outcome import write_outputs
 
     new_run()
     to_file = bool(args.output) and args.output != "-"
@@ -156,7 +157,9 @@ def overlay_dir_name(overlay: str) -> str:
 
 def _build_many(args: argparse.Namespace) -> int:
     from ..errors import KcompileError
-    from ..multi import ProgressBar, build_many, write_outputs
+    from ..multi.jobs import build_many
+    from ..multi.outcome import write_outputs
+    from ..multi.progress import ProgressBar
 
     single = len(args.overlays) == 1
     to_dir = False

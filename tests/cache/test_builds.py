@@ -10,7 +10,7 @@ import pytest
 
 import kcompile.build
 from kcompile.build import BuildOptions
-from kcompile.multi import build_many
+from kcompile.multi.jobs import build_many
 
 ROOT = Path(__file__).resolve().parents[2]
 
