@@ -35,6 +35,7 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
         from .helm import find_helm
 
         path = lock.vendor(repo, name, version, find_helm(b.options.helm_command, where), where)
+        lock.save()
     else:
         path = lock.chart(repo, name, version, where)
     b.files.note_read(path)
@@ -54,6 +55,8 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
                     resources: list[Resource]) -> None:
     """Inflate ``(helmCharts entry, where)`` pairs of kustomization ``ov`` (also the
     HelmChartInflationGenerator plugin's configurations)."""
+    from .helmcharts import ChartContext, inflate
+
     if not entries:
         return
     if not b.options.enable_helm:
