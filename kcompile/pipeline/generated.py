@@ -77,7 +77,10 @@ def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool
     from ..charts.helm import is_helm_chart
     from ..charts.render import load_chart_meta
 
-    chart_dir = b.files.directory(ov.dir, entry["chart"], where)
+    chart_dir = b.files.directory(ov.dir, entry["chart"], where)  # a chart, like a base, may lie anywhere
+    if chart_dir.is_file() and chart_dir.name.endswith(".tgz"):  # a packaged Helm chart
+        b.files.note_read(chart_dir)
+        return True
     b.files.note_listed(chart_dir)  # every file of a chart is an input
     if not chart_dir.is_dir():
         raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
