@@ -59,6 +59,15 @@ class ChartLoader(BaseLoader):
         text = self.root.read_text(rel)
         return text, str(self.root.path(rel)), lambda: True  # one render: files do not change
 
+    def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+        """A template, its code taken from the compiled-template cache when there is one
+        (:mod:`.compiled`) instead of Jinja2's bytecode cache."""
+        from .compiled import compiled_code
+
+        source, filename, uptodate = self.get_source(environment, name)
+        code = compiled_code(environment, source, name, filename, getattr(environment, "compiled_templates", None))
+        return environment.template_class.from_code(environment, code, environment.make_globals(globals), uptodate)
+
     def list_templates(self) -> list[str]:
         return [rel[len("templates/"):] for rel in self.root.walk("templates")]
 
@@ -110,7 +119,10 @@ def tpl(context: Any, text: Any, variables: Any = None) -> str:
     env = context.environment
     template = env.tpl_templates.get(text)
     if template is None:
-        template = env.tpl_templates[text] = env.from_string(text)
+        from .compiled import compiled_code
+
+        code = compiled_code(env, text, None, "<tpl>", env.compiled_templates)
+        template = env.tpl_templates[text] = env.template_class.from_code(env, code, env.make_globals(None))
     names = dict(context.get_all())
     if variables:
         if not isinstance(variables, dict):
@@ -126,8 +138,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(["*", "**", "%"])
     code_generator_class = _YamlTextCodeGenerator
 
-    def __init__(self, chart_dir: Path, loader: ChartLoader | None = None) -> None:
-        # No bytecode cache: Jinja2's unpickles its files (a planted one would run code).
+    def __init__(self, chart_dir: Path, compiled_templates: Any = None, loader: ChartLoader | None = None) -> None:
         super().__init__(
             loader=loader or ChartLoader(chart_dir),
             undefined=StrictUndefined,
@@ -138,6 +149,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
             finalize=yaml_text,
         )
         self.yaml_text = yaml_text
+        self.compiled_templates = compiled_templates  # .compiled.TemplateEntries, or None
         self.tpl_templates: dict[str, Any] = {}
         self.filters.update(FILTERS)
         self.tests.update(TESTS)
