@@ -149,7 +149,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
             finalize=yaml_text,
         )
         self.yaml_text = yaml_text
-        self.compiled_templates = compiled_templates  # .compiled.TemplateEntries, or None
+        self.compiled_templates = compiled_templates  # cache.entries.Entries("templates"), or None
         self.tpl_templates: dict[str, Any] = {}
         self.filters.update(FILTERS)
         self.tests.update(TESTS)

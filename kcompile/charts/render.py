@@ -260,14 +260,14 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
     from jinja2.sandbox import SecurityError
 
     from .capabilities import Capabilities
-    from .compiled import TemplateEntries
+    from ..cache.entries import Entries
     from .environment import ChartEnvironment
     from .filters import ChartFail
 
     names = output_templates(chart.dir, chart.root)
     if chart.is_library or not names:
         return []
-    entries = TemplateEntries(instance.cache_dir) if instance.cache_dir is not None else None
+    entries = Entries("templates", instance.cache_dir) if instance.cache_dir is not None else None
     env = ChartEnvironment(chart.dir, entries, _loader_for(chart, loaders))
     context = {
         "values": merged.values,
