@@ -45,7 +45,7 @@ class Build:
         seen = self.files.seen.get(file)
         if seen is None:
             return None
-        data = seen[2]
+        data = seen[1]  # (file identity, content)
         return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
     def warn(self, warning: KcompileError) -> None:
