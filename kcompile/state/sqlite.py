@@ -108,7 +108,10 @@ class SQLiteStore(SQLStateStore):
             if why:
                 raise self._cannot_write(why)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # created 0600 before SQLite opens it: its WAL and index take the same mode,
+                # and nobody else can read even the digests and ciphertexts
+                os.close(os.open(str(self.path), os.O_WRONLY | os.O_CREAT, 0o600))
             except OSError as e:
                 raise os_error(e, self.path.parent) from None
         elif readonly and create:
@@ -219,6 +222,9 @@ class SQLiteStore(SQLStateStore):
                 db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+                raise self._error("another process kept the file locked (a write of another environment held "
+                                  f"open for more than 30 s?); {outcome}; retry") from None
             if isinstance(e, sqlite3.DatabaseError):
                 reason = sqlite_write_failure(str(e), self.path)
                 if reason:
@@ -244,7 +250,7 @@ class SQLiteStore(SQLStateStore):
             if self.lock_dir.exists() and not self.lock_dir.is_dir():
                 raise KcompileError(f"state lock directory {self.lock_dir} is a file, not a directory; "
                                     "move it away (kcompile recreates it)", self.lock_dir)
-            self.lock_dir.mkdir(parents=True, exist_ok=True)
+            self.lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             f = open(path, "a+")
         except IsADirectoryError:
             raise KcompileError(f"state lock file {path} is a directory; move it away", path) from None
