@@ -10,8 +10,9 @@ import os
 
 
 class BuildOptions:
-    """How to build: load restrictor, Kubernetes version, chart value overrides, and the
-    environment secretGenerator ``envVars`` read (default: ``os.environ``)."""
+    """How to build: load restrictor, Kubernetes version, chart value overrides, the
+    environment secretGenerator ``envVars`` read (default: ``os.environ``), and whether
+    warnings are errors (``strict``)."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class BuildOptions:
         fetch_remotes: bool = False,
         update_remotes: "tuple[str, ...] | None" = None,
         vendor_dir: "str | None" = None,
+        strict: bool = False,
     ) -> None:
         self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
         self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
@@ -54,6 +56,7 @@ class BuildOptions:
         # `kcompile vendor --update [URL…]`: fetch these again even if pinned (() = every one)
         self.update_urls = update_remotes
         self.vendor_dir = vendor_dir  # where `kcompile vendor` puts remote bases (default .kcompile/vendor/remotes)
+        self.strict = strict  # build warnings (a patch target matching nothing) are errors
         # Bases' accumulated resources, reused by the other overlays built with these
         # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
