@@ -13,6 +13,25 @@ import pytest
 from tests.helm.helpers import kcompile_build, kustomize_build, lay_out
 
 CASES = {
+    # the builtin HelmChartInflationGenerator plugin in `generators` (its own chartHome),
+    # after the kustomization's own generators, with namePrefix applied afterwards
+    "generator-plugin-configuration": dict(
+        charts={"vendor/charts/shop": "shop"},
+        files={"kustomization.yaml": """
+namePrefix: eu-
+generators:
+- shop-chart.yaml
+""", "shop-chart.yaml": """
+apiVersion: builtin
+kind: HelmChartInflationGenerator
+metadata:
+  name: shop
+name: shop
+releaseName: store
+chartHome: vendor/charts
+valuesInline:
+  replicaCount: 2
+"""}),
     # a library-chart dependency; valuesInline overrides the chart's values (default merge)
     "library-dependency-inline-override": dict(
         charts={"charts/shop": "shop"},
