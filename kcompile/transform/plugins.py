@@ -127,7 +127,8 @@ def run_generator_plugins(b: "Build", ov: "OverlayFile", resources: list[Resourc
 
             entry = {k: v for k, v in c.data.items() if k not in ("apiVersion", "kind", "metadata")}
             globals_ = {k: entry.pop(k) for k in ("chartHome", "configHome") if k in entry}
-            inflate_entries(b, ov, [(entry, (c.file, c.line))], globals_, (c.file, c.line), resources)
+            inflate_entries(b, ov, [(entry, (c.file, c.line))], globals_, (c.file, c.line), resources,
+                            default_namespace=False)
         elif c.kind == "IAMPolicyGenerator":
             from ..pipeline.session import add_all
 

@@ -280,6 +280,31 @@ helmChartInflationGenerator:
   releaseName: legacy
   valuesLocal: {replicaCount: 7}
 """}),
+    # the HelmChartInflationGenerator builtin plugin: helmCharts fields and chartHome in one
+    # config, as a generators file and inline
+    "inflation-generator-plugin": dict(
+        charts={"vendor/charts/migrate": "migrate", "charts/shop": "shop"},
+        files={"kustomization.yaml": """
+namespace: plugins
+generators:
+- inflate-migrate.yaml
+- |
+  apiVersion: builtin
+  kind: HelmChartInflationGenerator
+  metadata: {name: shop}
+  name: shop
+  releaseName: inline
+  valuesInline: {replicaCount: 1}
+""", "inflate-migrate.yaml": """
+apiVersion: builtin
+kind: HelmChartInflationGenerator
+metadata: {name: migrate}
+chartHome: vendor/charts
+name: migrate
+releaseName: orders
+skipTests: true
+valuesInline: {migrations: {enabled: false}}
+"""}),
 }
 
 # cases built with extra command-line flags (the same flags for both tools): an entry's
