@@ -99,7 +99,9 @@ def _check_builtin(c: PluginConfig) -> None:
     api = as_text(c.data.get("apiVersion"))
     md = c.data.get("metadata") if isinstance(c.data.get("metadata"), dict) else {}
     annotations = md.get("annotations") if isinstance(md.get("annotations"), dict) else {}
-    if any(a in annotations for a in FUNCTION_ANNOTATIONS):
+    # apiVersion builtin runs the builtin, whatever function annotation it also carries
+    # (such files double as KRM function configurations for `kustomize fn`)
+    if api != "builtin" and any(a in annotations for a in FUNCTION_ANNOTATIONS):
         raise c.error("container and exec plugins (KRM functions) are not supported: kcompile runs only "
                       "Kustomize's builtin plugins (apiVersion: builtin)")
     if api != "builtin":
