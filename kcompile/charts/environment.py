@@ -55,6 +55,15 @@ class ChartLoader(BaseLoader):
         mtime = path.stat().st_mtime
         return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
 
+    def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+        """A template, its code taken from the compiled-template cache when there is one
+        (:mod:`.compiled`) instead of Jinja2's bytecode cache."""
+        from .compiled import compiled_code
+
+        source, filename, uptodate = self.get_source(environment, name)
+        code = compiled_code(environment, source, name, filename, getattr(environment, "compiled_templates", None))
+        return environment.template_class.from_code(environment, code, environment.make_globals(globals), uptodate)
+
     def list_templates(self) -> list[str]:
         if not self.templates.is_dir():
             return []
@@ -111,7 +120,10 @@ def tpl(context: Any, text: Any, variables: Any = None) -> str:
     env = context.environment
     template = env.tpl_templates.get(text)
     if template is None:
-        template = env.tpl_templates[text] = env.from_string(text)
+        from .compiled import compiled_code
+
+        code = compiled_code(env, text, None, "<tpl>", env.compiled_templates)
+        template = env.tpl_templates[text] = env.template_class.from_code(env, code, env.make_globals(None))
     names = dict(context.get_all())
     if variables:
         if not isinstance(variables, dict):
@@ -127,7 +139,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(["*", "**", "%"])
     code_generator_class = _YamlTextCodeGenerator
 
-    def __init__(self, chart_dir: Path, bytecode_cache: Any = None, loader: ChartLoader | None = None) -> None:
+    def __init__(self, chart_dir: Path, compiled_templates: Any = None, loader: ChartLoader | None = None) -> None:
         super().__init__(
             loader=loader or ChartLoader(chart_dir),
             undefined=StrictUndefined,
@@ -135,10 +147,10 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
             lstrip_blocks=True,
             autoescape=False,
             keep_trailing_newline=True,
-            bytecode_cache=bytecode_cache,
             finalize=yaml_text,
         )
         self.yaml_text = yaml_text
+        self.compiled_templates = compiled_templates  # .compiled.TemplateEntries, or None
         self.tpl_templates: dict[str, Any] = {}
         self.filters.update(FILTERS)
         self.tests.update(TESTS)
@@ -198,16 +210,3 @@ def _bounded_center(value: Any, width: int = 80) -> str:
     if isinstance(width, int) and width > MAX_WIDTH:
         raise SecurityError(f"center width {width} exceeds the limit ({MAX_WIDTH})")
     return str(value).center(width)
-
-
-def bytecode_cache_for(cache_dir: Path | None) -> Any:
-    if cache_dir is None:
-        return None
-    from jinja2 import FileSystemBytecodeCache
-
-    directory = cache_dir / "jinja"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(directory))
