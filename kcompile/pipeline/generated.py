@@ -37,17 +37,18 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
             _no_secrets_from_command_line(b, release, rendered)
             add_all(resources, rendered, where)
             continue
-        chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
+        chart_dir = b.files.directory(ov.dir, entry["chart"], where)
+        chart_files = b.files.root(chart_dir, "chart directory")  # every chart file read confined to it
         release = as_text(entry.get("release")) if entry.get("release") else None
         if release is None:
             from ..charts.render import load_chart_meta
 
-            release = str(load_chart_meta(chart_dir, b.cache.load_documents).get("name") or chart_dir.name)
+            release = str(load_chart_meta(chart_dir, b.cache.load_documents, chart_files).get("name")
+                          or chart_dir.name)
         layers: list[tuple[str, dict]] = []
         for j, vf in enumerate(entry.get("valuesFiles") or []):
             vwhere = ov.where("charts", i, "valuesFiles", j)
-            vpath = b.files.resolve(ov.dir, vf, vwhere)
-            b.files.check_file(vpath, ov.dir, vwhere)
+            vpath = b.files.file(ov.dir, vf, vwhere)
             docs = b.cache.load_documents(b.files.read_text(vpath, vwhere), str(vpath))
             data = docs[0].data if docs else {}
             if not isinstance(data, dict):
@@ -64,7 +65,7 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         rendered = render_chart(
             chart_dir, release=release, namespace=as_text(ns) if ns else None,
             layers=layers, set_values=list(b.options.set_values),
-            cache_dir=b.cache_dir, parse=b.cache.load_documents,
+            cache_dir=b.cache_dir, parse=b.cache.load_documents, root=chart_files,
             kube_version=b.options.kube_version, api_versions=tuple(b.options.api_versions),
         )
         b.releases.append(release)
@@ -89,15 +90,15 @@ def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool
     from ..charts.helm import is_helm_chart
     from ..charts.render import load_chart_meta
 
-    chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
-    b.files.check_dir(chart_dir, where)
+    chart_dir = b.files.directory(ov.dir, entry["chart"], where)  # a chart, like a base, may lie anywhere
     if chart_dir.is_file() and chart_dir.name.endswith(".tgz"):  # a packaged Helm chart
         b.files.note_read(chart_dir)
         return True
     b.files.note_listed(chart_dir)  # every file of a chart is an input
     if not chart_dir.is_dir():
         raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
-    return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents))
+    return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents,
+                                                    b.files.root(chart_dir, "chart directory")))
 
 
 def check_chart_values(ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
@@ -160,7 +161,11 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
         read_file=_generator_reader(b, base_dir, where), env=b.env,
         file=where[0], line=where[1],
     )
-    behavior = str(entry.get("behavior") or "create")
+    behavior = new.generator.behavior if new.generator else "create"
+    written = as_text(entry.get("behavior") or "create")
+    if written not in ("create", "merge", "replace"):
+        b.warn(KcompileError(f"{kind} generator {new.name!r}: unknown behavior {written!r}, "
+                             "taken as 'create' (as Kustomize does)", *where))
     existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
     if behavior == "create":
         if existing:
@@ -169,21 +174,17 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
             )
         resources.append(new)
         index.appended(new)
-    elif behavior in ("merge", "replace"):
+    else:
         if not existing:
             raise KcompileError(
                 f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
             )
         merge_generated(existing[0], new)
-    else:
-        raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
 
 
 def _generator_reader(b: Build, base_dir: Path, where: tuple):
     def read(rel: str) -> bytes:
-        path = b.files.resolve(base_dir, rel, where)
-        b.files.check_file(path, base_dir, where)
-        return b.files.read_bytes(path, where)
+        return b.files.read_bytes(b.files.file(base_dir, rel, where), where)
 
     return read
 

@@ -43,7 +43,7 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource], config: Any 
             patch = _patch_from(b, ov, entry.get("path"), entry, where)
         if index is None:
             index = ResourceIndex(resources)
-        resources = apply_patch(resources, patch, b.merger, index)  # keeps the index up to date
+        resources = apply_patch(resources, patch, b.merger, index, warn=b.warn)  # keeps the index up to date
     def at(key: str, fn: Any, *a: Any, **kw: Any) -> None:
         """Run a transformer; its errors about this overlay point at the field."""
         try:
@@ -75,7 +75,7 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource], config: Any 
         patch = _patch_from(b, ov, entry.get("path"), entry, where, force_json6902=True)
         if index is None:
             index = ResourceIndex(resources)
-        resources = apply_patch(resources, patch, b.merger, index)
+        resources = apply_patch(resources, patch, b.merger, index, warn=b.warn)
     if ov.get("replicas"):
         at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f, config=config)
     imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))
@@ -115,8 +115,7 @@ def patch_from(b: Build, base_dir: Path, declaring_file: str, line: int | None, 
     if inline is not None:
         return parse_patch(str(inline), declaring_file, line, inline=True, target=target,
                            options=options, force_json6902=force_json6902)
-    file = b.files.resolve(base_dir, path, where)
-    b.files.check_file(file, base_dir, where)
+    file = b.files.file(base_dir, path, where)
     text = b.files.read_text(file, where)
     patch = parse_patch(text, str(file), None, inline=False, target=target, options=options,
                         force_json6902=force_json6902, docs=b.cache.load_documents(text, str(file)))
@@ -140,8 +139,7 @@ def apply_replacement_entries(b: Build, base_dir: Path, entries: list, file: str
     for i, entry in enumerate(entries):
         where = (file, line_of(i))
         if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
-            path = b.files.resolve(base_dir, entry["path"], where)
-            b.files.check_file(path, base_dir, where)
+            path = b.files.file(base_dir, entry["path"], where)
             docs = load_documents(b.files.read_text(path, where), str(path))
             items: list = []
             for d in docs:

@@ -72,8 +72,7 @@ def load_configs(b: "Build", ov: "OverlayFile", key: str) -> list[PluginConfig]:
                     out.append(PluginConfig(d.data, str(ov.path), (line or 0) + d.line, ov.dir))
             continue
         path = b.files.resolve(ov.dir, text, where)
-        if path.is_dir():
-            b.files.check_dir(path, where)
+        if path.is_dir():  # a kustomization directory of plugin configs: anywhere, as a base
             if find_overlay_file(path) is None:
                 raise KcompileError(f"{key} entry {text!r} is a directory without a kustomization", *where)
             for r in accumulate(b, path, where).resources:
@@ -196,7 +195,7 @@ def _patch(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any)
     if not d.get("path") and not d.get("patch"):
         raise c.error("must specify one of patch and path")
     patch = patch_from(b, c.base, c.file, c.line, d.get("path"), d, (c.file, c.line))
-    return apply_patch(resources, patch, b.merger)
+    return apply_patch(resources, patch, b.merger, warn=b.warn)
 
 
 def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
@@ -211,7 +210,7 @@ def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: 
     entries = [(p, True) for p in paths] + ([(inline, True)] if inline else [])
     for p, inline_ok in entries:
         patch = patch_from(b, c.base, c.file, c.line, p, None, (c.file, c.line), inline_ok=inline_ok)
-        resources = apply_patch(resources, patch, b.merger, ResourceIndex(resources))
+        resources = apply_patch(resources, patch, b.merger, ResourceIndex(resources), warn=b.warn)
     return resources
 
 
@@ -229,7 +228,7 @@ def _patch_json6902(b: "Build", c: PluginConfig, resources: list[Resource], _con
         raise c.error("must specify a file path or jsonOp, not both")
     entry = {"target": target, "patch": d.get("jsonOp")} if d.get("jsonOp") else {"target": target}
     patch = patch_from(b, c.base, c.file, c.line, d.get("path"), entry, (c.file, c.line), force_json6902=True)
-    return apply_patch(resources, patch, b.merger)
+    return apply_patch(resources, patch, b.merger, warn=b.warn)
 
 
 def _pairs_transformer(field: str, what: str) -> Callable:
