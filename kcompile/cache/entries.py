@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _MAGIC = b"KCE1"
 _DIGEST = 20
@@ -59,19 +60,11 @@ def read_whole(path: str) -> bytes | None:
 
 def write_private(directory: str, name: str, data: bytes) -> None:
     """Write ``directory/name`` atomically, mode 0600 (raises OSError)."""
-    import tempfile
+    from pathlib import Path
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, os.path.join(directory, name))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from ..output.emit import write_atomic
+
+    write_atomic(Path(directory) / name, data, 0o600)
 
 
 def seal(key: str, payload: bytes) -> bytes:
@@ -128,6 +121,29 @@ class Entries:
         if path is None:
             return None
         return unseal(key, read_whole(path))
+
+    def load(self, key: str) -> Any:
+        """The plain data (``marshal``) stored for ``key`` with :meth:`store`, or None
+        (a miss, or an entry that does not decode)."""
+        payload = self.get(key)
+        if payload is None:
+            return None
+        import marshal
+
+        try:
+            return marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def store(self, key: str, value: Any) -> None:
+        """Store plain data (dicts, lists, strings, numbers) under ``key``."""
+        import marshal
+
+        try:
+            payload = marshal.dumps(value)
+        except ValueError:  # not plain data: nothing is cached
+            return
+        self.put(key, payload)
 
     def put(self, key: str, payload: bytes) -> None:
         """Store ``payload`` under ``key``; failures (read-only, full disk) are ignored:
