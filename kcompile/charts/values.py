@@ -206,14 +206,22 @@ def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str,
     return merged
 
 
-def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: str) -> None:
+def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: str, root: Any = None) -> None:
     """Check merged values against ``values.schema.json``; the first violations name the
-    values path and the file that set it."""
+    values path and the file that set it. ``$ref`` is followed only inside the schema or
+    to files beside it in the chart (``root``; see :mod:`kcompile.load.schemarefs`)."""
     import jsonschema
+    from referencing.exceptions import Unresolvable
 
-    validator = jsonschema.Draft202012Validator(schema) if "$schema" not in schema or "2020" in str(
-        schema.get("$schema")) else jsonschema.validators.validator_for(schema)(schema)
-    errors = sorted(validator.iter_errors(merged.values), key=lambda e: list(e.absolute_path))
+    from ..load.schemarefs import reference_error, values_registry
+
+    registry = values_registry(root, schema_file)
+    validator = jsonschema.Draft202012Validator(schema, registry=registry) if "$schema" not in schema or "2020" in str(
+        schema.get("$schema")) else jsonschema.validators.validator_for(schema)(schema, registry=registry)
+    try:
+        errors = sorted(validator.iter_errors(merged.values), key=lambda e: list(e.absolute_path))
+    except Unresolvable as e:
+        raise reference_error(e, schema_file) from None
     if not errors:
         return
     lines = []
