@@ -38,6 +38,16 @@ _FLOAT_WORDS = {
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _GO_INT = re.compile(r"[-+]?(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _NUMBER_START = frozenset("0123456789+-.")
+_MAX_INT_TEXT = 67  # '-0b' and 64 binary digits: the longest 64-bit integer Go reads
+
+# Characters no YAML reader accepts (go-yaml and libyaml alike: "control characters
+# are not allowed"): C0 controls but tab and line breaks, DEL, C1 controls but NEL,
+# U+FFFE and U+FFFF. A NUL must not silently end a document.
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# How deeply collections may nest. Kubernetes objects nest a few dozen levels at most;
+# every stage after reading (merging, validation, writing) may then recurse safely.
+MAX_DEPTH = 256
 
 
 def _resolve_plain(value: str) -> Any:
@@ -53,7 +63,10 @@ def _resolve_plain(value: str) -> Any:
     if f is not None:
         return f
     plain = value.replace("_", "")
-    if _GO_INT.fullmatch(plain):
+    # An integer that fits no 64-bit type is read as a float, as Go's resolver does;
+    # one with more digits than any 64-bit integer has is never converted to an int at
+    # all (converting thousands of digits is slow, and refused past 4300 of them).
+    if len(plain) <= _MAX_INT_TEXT and _GO_INT.fullmatch(plain):
         sign = -1 if plain[0] == "-" else 1
         digits = plain.lstrip("+-")
         if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXoObB":
@@ -64,7 +77,10 @@ def _resolve_plain(value: str) -> Any:
         if -(2**63) <= n < 2**64:
             return n
     if _GO_FLOAT.fullmatch(plain):
-        return float(plain)
+        f = float(plain)
+        # Go's ParseFloat fails on overflow, so the scalar stays a string (Kustomize
+        # writes it back as it was)
+        return f if not math.isinf(f) else value
     return value
 
 
@@ -123,12 +139,59 @@ def load_documents(text: str, filename: str | None = None, keep_text: bool = Fal
     """
     from ._fastyaml import load_documents as fast
 
+    check_characters(text, filename)
     docs = fast(text, keep_text)
-    if docs is not None:
-        return docs
-    from ._yamlload import load_documents as parse
+    if docs is None:
+        from ._yamlload import load_documents as parse
 
-    return parse(text, filename, keep_text)
+        docs = parse(text, filename, keep_text)
+    if _may_nest_deeply(text):
+        for doc in docs:
+            _check_depth(doc, filename)
+    return docs
+
+
+def check_characters(text: str, filename: str | None) -> None:
+    """Refuse characters YAML does not allow (see ``_NOT_PRINTABLE``), naming the line
+    and the character's code point, never the text around it (it may be a secret)."""
+    if text.isascii():
+        if not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+            return
+    elif _NOT_PRINTABLE.search(text) is None:
+        return
+    m = _NOT_PRINTABLE.search(text)
+    assert m is not None
+    from .errors import KcompileError
+
+    line = text.count("\n", 0, m.start()) + 1
+    column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    raise KcompileError(
+        f"invalid YAML: control characters are not allowed (U+{ord(m.group()):04X} at column {column})",
+        filename, line,
+    )
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """False when ``text`` cannot nest deeper than MAX_DEPTH: block nesting needs
+    indentation or '- ' runs on one line, flow nesting needs brackets."""
+    return (
+        "\n" + " " * 64 in text or "- " * 32 in text or "? " in text or ":\t" in text
+        or text.count("[") + text.count("{") >= 64
+    )
+
+
+def _check_depth(doc: "Document", filename: str | None) -> None:
+    stack: list[tuple[Any, int]] = [(doc.data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            from .errors import KcompileError
+
+            raise KcompileError(f"YAML document is nested more than {MAX_DEPTH} levels deep", filename, doc.line)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
 
 
 def load_one(text: str, filename: str | None = None, keep_text: bool = False) -> Any:
