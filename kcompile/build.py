@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import KcompileError
-from .files import Files, find_repo_root
+from .files import Files, find_repo_root, real_path
 from .model import Origin, Resource
 from .options import BuildOptions  # noqa: F401  (re-exported: the public name)
 from .overlay import OverlayFile, find_overlay_file
@@ -60,6 +60,7 @@ class _Build:
         self.chain: list[Path] = []
         self.crds: list[tuple[dict, str]] = []
         self.openapi: list[tuple[dict, str]] = []
+        self.releases: list[str] = []  # chart instances rendered so far, in order
 
     # -- loading ------------------------------------------------------------------------
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
@@ -82,7 +83,7 @@ class _Build:
     def accumulate(self, directory: Path, where: tuple, into: list[Resource] | None = None,
                    chart_values: list[tuple[str, dict]] | None = None) -> list[Resource]:
         """Build one overlay (or component, when ``into`` is the parent's list)."""
-        real = directory.resolve()
+        real = real_path(directory, where)
         if real in self.chain:
             loop = " -> ".join(str(p) for p in self.chain[self.chain.index(real):] + [real])
             raise KcompileError(f"overlay include cycle: {loop}", *where)
@@ -105,13 +106,17 @@ class _Build:
         below_values = ([(str(ov.path), own_cv)] if own_cv else []) + chart_values
 
         ids = {r.id() for r in resources if r.body}
+        releases_before = len(self.releases)
         for key in ("resources", "bases"):
             for i, entry in enumerate(ov.get(key, [])):
                 where = ov.where(key, i)
                 self._add_all(resources, self._load_entry(ov, entry, where, below_values), where, ids)
 
         self._load_schemas(ov)
+        own_start = len(self.releases)
         self._render_charts(ov, resources, chart_values)
+        own = self.releases[own_start:]
+        del self.releases[own_start:]  # kept apart: chartValues are for the bases' charts
         self._run_generators(ov, resources)
 
         for i, entry in enumerate(ov.get("components", [])):
@@ -125,6 +130,16 @@ class _Build:
                 raise KcompileError(f"{entry!r} is listed as a component but its kind is not Component", *where)
             resources = self.accumulate(path, where, into=resources, chart_values=below_values)
 
+        below = set(self.releases[releases_before:])
+        for release in own_cv:
+            if release in own and release not in below:
+                raise ov.error(f"chartValues: {release!r} is rendered by this overlay itself; set its 'values' "
+                               "instead (chartValues are for chart instances in the bases below)",
+                               "chartValues", release)
+            if release not in below:
+                raise ov.error(f"chartValues: no chart instance named {release!r} is rendered below this overlay"
+                               + _known(below), "chartValues", release)
+        self.releases.extend(own)
         return self._transform(ov, resources)
 
     def _load_entry(self, ov: OverlayFile, entry: Any, where: tuple,
@@ -138,7 +153,7 @@ class _Build:
             # A plain directory of manifests (Kustomize requires a kustomization here).
             out: list[Resource] = []
             for f in sorted(path.iterdir()):
-                if f.suffix in (".yaml", ".yml", ".json") and f.is_file():
+                if f.suffix in (".yaml", ".yml", ".json") and not f.is_dir():
                     out.extend(self.load_resource_file(f, where))
             return out
         if not path.exists():
@@ -245,6 +260,7 @@ class _Build:
                 if release in cv and isinstance(cv[release], dict):
                     layers.append((source, cv[release]))
             ns = entry.get("namespace")
+            self.releases.append(release)
             rendered = render_chart(
                 chart_dir, release=release, namespace=as_text(ns) if ns else None,
                 layers=layers, set_values=list(self.options.set_values),
@@ -522,6 +538,8 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     if top.is_component:
         raise top.error("a Component cannot be built on its own; list it under 'components'", "kind")
     resources = b.accumulate(directory.resolve(), (None, None))
+    if options.set_needs_release:
+        _check_set_releases(options.set_values, set(b.releases))
     resources = finish(resources, top)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
@@ -529,6 +547,22 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     )
     result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used), b.files.seen)
     return result
+
+
+def _known(releases: set[str]) -> str:
+    return f" (rendered: {', '.join(sorted(releases))})" if releases else " (none is)"
+
+
+def _check_set_releases(set_values: Any, releases: set[str]) -> None:
+    """Every ``--set RELEASE.key=value`` names a chart instance the build renders (a
+    typo in the release would otherwise change nothing, in silence)."""
+    from .charts.values import parse_set
+
+    for expr in set_values:
+        release = parse_set(expr)[0]
+        if release not in releases:
+            raise KcompileError(f"--set {expr.partition('=')[0]!r}: no chart instance named {release!r} "
+                                f"in this build{_known(releases)}")
 
 
 def finish(resources: list[Resource], top: OverlayFile) -> list[Resource]:

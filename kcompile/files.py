@@ -8,10 +8,11 @@ repository. ``--load-restrictor none`` lifts both. Symlinks are resolved first.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
-from .errors import KcompileError
+from .errors import KcompileError, display_path
 
 RESTRICT_ROOT_ONLY = "rootOnly"
 RESTRICT_NONE = "none"
@@ -52,10 +53,10 @@ class Files:
         # component with lstat, and a build resolves hundreds of files in a few directories.
         self._real_dirs: dict[Path, Path] = {}
 
-    def _real_dir(self, directory: Path) -> Path:
+    def _real_dir(self, directory: Path, where: tuple = (None, None)) -> Path:
         real = self._real_dirs.get(directory)
         if real is None:
-            real = self._real_dirs[directory] = directory.resolve()
+            real = self._real_dirs[directory] = real_path(directory, where)
         return real
 
     def resolve(self, base_dir: Path, rel: str, where: tuple[str | os.PathLike | None, int | None]) -> Path:
@@ -69,8 +70,8 @@ class Files:
         path = base_dir / rel
         name = path.name
         if not name or name in (".", "..") or rel.endswith("/") or os.path.islink(path):
-            return path.resolve()
-        return self._real_dir(path.parent) / name
+            return real_path(path, where)
+        return self._real_dir(path.parent, where) / name
 
     def check_file(self, path: Path, overlay_dir: Path, where) -> None:
         if not self.restrict:
@@ -117,17 +118,56 @@ class Files:
         return cached
 
     def read_bytes(self, path: Path, where) -> bytes:
-        try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                data = f.read()
-        except FileNotFoundError:
-            raise KcompileError(f"file not found: {path}", *where) from None
-        except IsADirectoryError:
-            raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
-        except OSError as e:
-            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+        data, st = read_regular_file(path, where)
         self.note_read(path)
         # Recorded as read, for the build cache: it need not read the file again.
         self.seen[str(path)] = (st.st_size, st.st_mtime_ns, data)
         return data
+
+
+def real_path(path: Path, where: tuple = (None, None)) -> Path:
+    """``path`` with every symlink resolved; a symlink loop is a user error."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symlink loop (Python < 3.13)
+        raise KcompileError(f"symlink loop: {display_path(str(path))} cannot be resolved", *where) from None
+
+
+def read_regular_file(path: Path, where: tuple = (None, None)) -> tuple[bytes, os.stat_result]:
+    """The content of a regular file, and its status as read. A FIFO, socket or device
+    is refused without blocking on it or reading without end (``/dev/zero``)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise KcompileError(f"file not found: {path}", *where) from None
+    except IsADirectoryError:
+        raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise KcompileError(f"symlink loop: {display_path(str(path))} cannot be resolved", *where) from None
+        raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+    with open(fd, "rb") as f:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise KcompileError(f"expected a file, found a directory: {path}", *where)
+        if not stat.S_ISREG(st.st_mode):
+            raise KcompileError(f"{display_path(str(path))} is not a regular file (a FIFO, socket or device is never read)",
+                               *where)
+        try:
+            data = f.read()
+        except OSError as e:
+            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+    return data, st
+
+
+def read_text_file(path: Path, where: tuple | None = None) -> str:
+    """A regular file's UTF-8 text (``where`` defaults to the file itself)."""
+    where = where or (path, None)
+    data, _ = read_regular_file(path, where)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise KcompileError("file is not UTF-8 text", path, line) from None

@@ -33,6 +33,9 @@ class BuildOptions:
         # Bases' accumulated resources, reused by the other overlays built with these
         # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
+        # A --set naming a release the build does not render is an error; not so when
+        # one --set serves several overlays (or the other side of a diff).
+        self.set_needs_release = True
 
     def for_several_overlays(self) -> "BuildOptions":
         """A copy that keeps shared bases' results between the overlays built with it."""
@@ -40,4 +43,5 @@ class BuildOptions:
 
         shared = copy.copy(self)
         shared.sub_builds = {}
+        shared.set_needs_release = False
         return shared

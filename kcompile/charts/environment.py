@@ -42,9 +42,11 @@ class ChartLoader(BaseLoader):
         path = (self.templates.joinpath(*parts)).resolve()
         if self.chart_dir not in path.parents:
             raise TemplateNotFound(f"{template} (outside the chart)")
-        if not path.is_file():
+        if not path.exists():
             raise TemplateNotFound(template)
-        text = path.read_text(encoding="utf-8")
+        from ..files import read_text_file
+
+        text = read_text_file(path)
         mtime = path.stat().st_mtime
         return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KcompileError
+from ..files import read_text_file
 from ..model import Origin, Resource
 from ..yamlio import load_documents
 from .values import ValuesLayer, merge_layers, validate_values
@@ -27,8 +28,8 @@ def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
     parse = parse or load_documents
     for name in META_FILES:
         path = chart_dir / name
-        if path.is_file():
-            docs = parse(path.read_text(encoding="utf-8"), str(path), keep_text=True)
+        if path.exists():
+            docs = parse(read_text_file(path), str(path), keep_text=True)
             meta = docs[0].data if docs else {}
             if not isinstance(meta, dict) or not meta.get("name"):
                 raise KcompileError("Chart.yaml needs a 'name'", path, 1)
@@ -40,9 +41,9 @@ def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
 
 def _chart_values(chart_dir: Path, parse: Any) -> ValuesLayer | None:
     path = chart_dir / "values.yaml"
-    if not path.is_file():
+    if not path.exists():
         return None
-    docs = parse(path.read_text(encoding="utf-8"), str(path))
+    docs = parse(read_text_file(path), str(path))
     data = docs[0].data if docs else {}
     if data is None:
         data = {}
@@ -183,13 +184,15 @@ def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: s
     from .filters import ChartFail
 
     schema_path = chart_dir / "values.schema.json"
-    if schema_path.is_file():
+    if schema_path.exists():
         import json
 
         try:
-            schema = json.loads(schema_path.read_text(encoding="utf-8"))
+            schema = json.loads(read_text_file(schema_path))
         except json.JSONDecodeError as e:
             raise KcompileError(f"values.schema.json is not valid JSON: {e.msg}", schema_path, e.lineno) from None
+        except ValueError:  # a number of thousands of digits
+            raise KcompileError("values.schema.json holds a number too long to read", schema_path) from None
         validate_values(merged, schema, str(schema_path))
 
     env = ChartEnvironment(chart_dir, bytecode_cache_for(cache_dir))

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
                                  set_values=work_opts.set_values, repo_root=snap.path,
                                  use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root))
+        base_opts.set_needs_release = False  # the base may predate the chart
         if len(args.overlays) > 1:
             work_opts, base_opts = work_opts.for_several_overlays(), base_opts.for_several_overlays()
         def plan_of(i: int):

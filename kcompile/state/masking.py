@@ -30,7 +30,7 @@ def is_digest(value: Any) -> bool:
 
 def is_sensitive(obj: dict) -> bool:
     """Whether ``obj`` carries values that must never be stored or shown."""
-    return obj.get("kind") in SENSITIVE_KINDS and any(isinstance(obj.get(f), dict) for f in SENSITIVE_FIELDS)
+    return obj.get("kind") in SENSITIVE_KINDS and any(obj.get(f) is not None for f in SENSITIVE_FIELDS)
 
 
 def mask_secrets(objects: list[dict], digest: Callable[[object], str]) -> list[dict]:
@@ -42,8 +42,11 @@ def mask_secrets(objects: list[dict], digest: Callable[[object], str]) -> list[d
         if is_sensitive(o):
             o = dict(o)
             for f in SENSITIVE_FIELDS:
-                if isinstance(o.get(f), dict):
-                    o[f] = {k: (v if is_digest(v) else digest(v)) for k, v in o[f].items()}
+                value = o.get(f)
+                if isinstance(value, dict):
+                    o[f] = {k: (v if is_digest(v) else digest(v)) for k, v in value.items()}
+                elif value is not None and not is_digest(value):
+                    o[f] = digest(value)  # not a map (invalid, but built with --no-validate): still a secret
         out.append(o)
     return out
 
@@ -52,4 +55,5 @@ def has_masked_values(obj: dict) -> bool:
     """Whether a stored object's Secret values are digests (so it cannot be re-applied
     as it is)."""
     return obj.get("kind") in SENSITIVE_KINDS and any(
-        is_digest(v) for f in SENSITIVE_FIELDS if isinstance(obj.get(f), dict) for v in obj[f].values())
+        is_digest(v) for f in SENSITIVE_FIELDS
+        for v in (obj[f].values() if isinstance(obj.get(f), dict) else [obj.get(f)]))
