@@ -10,7 +10,7 @@ ratio kcompile/kustomize, peak memory, and kcompile's growth from N=100 to N=100
 kcompile is timed twice: "cold" (--no-cache: every file parsed) and "warm" (its
 parsed-file cache in .kcompile/cache filled, the normal case when re-building).
 
-Usage: python bench/bench_build.py [--n 10 100 1000] [--runs 5] [--kustomize-runs-1000 1]
+Usage: python bench/bench_build.py [--n 10 100 1000] [--shape patches images ...] [--runs 5] [--kustomize-runs-1000 1]
 """
 
 from __future__ import annotations
@@ -31,8 +31,22 @@ sys.path.insert(0, str(ROOT))
 from tests.reference import reference_tools  # noqa: E402
 
 
-def generate_tree(n: int, root: Path) -> Path:
-    """A Kustomize-compatible tree of ``n`` apps; returns the overlay directory."""
+SHAPES = ("patches", "images", "json6902", "replacements", "generators")
+
+
+def generate_tree(n: int, root: Path, shape: str = "patches") -> Path:
+    """A Kustomize-compatible tree of ``n`` apps; returns the overlay directory.
+
+    Every shape has the same base (Deployment + Service + ConfigMap per app) and an overlay
+    with namespace, namePrefix, labels and commonAnnotations; what varies is the part real
+    repositories grow long:
+
+    - ``patches``: one strategic-merge patch file per app, one ``images`` entry;
+    - ``images``: one ``images`` entry per 3 apps (each trio has its own image);
+    - ``json6902``: one inline JSON 6902 patch per app, targeting it by name;
+    - ``replacements``: one replacement per app (ConfigMap value into its Deployment's env);
+    - ``generators``: one configMapGenerator per app (hash-suffixed, referenced by envFrom).
+    """
     base = root / "base"
     overlay = root / "overlays" / "bench"
     (overlay / "patches").mkdir(parents=True)
@@ -40,8 +54,12 @@ def generate_tree(n: int, root: Path) -> Path:
     (root / ".kcompile").mkdir(exist_ok=True)  # marks the repository root
     resources = []
     patches = []
+    extra: list[str] = []
+    images = ["- name: nginx\n  newTag: '1.25'"]
     for i in range(n):
         name = f"app{i:04d}"
+        extra_env = f", {{configMapRef: {{name: {name}-extra}}}}" if shape == "generators" else ""
+        image = f"registry.example/team{i // 3:04d}/app:1.0" if shape == "images" else "nginx:1.21"
         (base / f"{name}.yaml").write_text(f"""apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -57,9 +75,9 @@ spec:
     spec:
       containers:
       - name: main
-        image: nginx:1.21
+        image: {image}
         ports: [{{containerPort: 8080}}]
-        envFrom: [{{configMapRef: {{name: {name}-config}}}}]
+        envFrom: [{{configMapRef: {{name: {name}-config}}}}{extra_env}]
         resources:
           requests: {{cpu: 50m, memory: 64Mi}}
           limits: {{cpu: 200m, memory: 128Mi}}
@@ -81,7 +99,8 @@ data:
   FEATURE_FLAG: "on"
 """)
         resources.append(f"- {name}.yaml")
-        (overlay / "patches" / f"{name}.yaml").write_text(f"""apiVersion: apps/v1
+        if shape == "patches":
+            (overlay / "patches" / f"{name}.yaml").write_text(f"""apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {name}
@@ -95,15 +114,35 @@ spec:
         - name: ENVIRONMENT
           value: bench
 """)
-        patches.append(f"- path: patches/{name}.yaml")
+            patches.append(f"- path: patches/{name}.yaml")
+        elif shape == "json6902":
+            patches.append(
+                f"- target: {{kind: Deployment, name: {name}}}\n  patch: |-\n"
+                f"    - op: replace\n      path: /spec/replicas\n      value: 3\n"
+                f"    - op: add\n      path: /spec/template/spec/containers/0/env\n"
+                f"      value: [{{name: ENVIRONMENT, value: bench}}]")
+        elif shape == "replacements":
+            extra.append(
+                f"- source: {{kind: ConfigMap, name: {name}-config, fieldPath: data.APP_NAME}}\n"
+                f"  targets:\n  - select: {{kind: Deployment, name: {name}}}\n"
+                f"    fieldPaths: [spec.template.metadata.annotations.app-name]\n"
+                f"    options: {{create: true}}")
+        elif shape == "generators":
+            extra.append(f"- name: {name}-extra\n  literals: [APP={name}, MODE=bench]")
+        if shape == "images" and i % 3 == 0:
+            images.append(f"- name: registry.example/team{i // 3:04d}/app\n  newTag: '2.0'")
     (base / "kustomization.yaml").write_text("resources:\n" + "\n".join(resources) + "\n")
-    (overlay / "kustomization.yaml").write_text(
-        "resources: [../../base]\nnamespace: bench\nnamePrefix: b-\n"
-        "labels:\n- pairs: {env: bench}\n  includeSelectors: true\n"
-        "commonAnnotations: {team: platform}\n"
-        "images:\n- name: nginx\n  newTag: '1.25'\n"
-        "patches:\n" + "\n".join(patches) + "\n"
-    )
+    text = ("resources: [../../base]\nnamespace: bench\nnamePrefix: b-\n"
+            "labels:\n- pairs: {env: bench}\n  includeSelectors: true\n"
+            "commonAnnotations: {team: platform}\n"
+            "images:\n" + "\n".join(images) + "\n")
+    if patches:
+        text += "patches:\n" + "\n".join(patches) + "\n"
+    if shape == "replacements":
+        text += "replacements:\n" + "\n".join(extra) + "\n"
+    if shape == "generators":
+        text += "configMapGenerator:\n" + "\n".join(extra) + "\n"
+    (overlay / "kustomization.yaml").write_text(text)
     return overlay
 
 
@@ -156,22 +195,22 @@ def kcompile_cmd() -> list[str]:
 
 
 def same_objects(a: bytes, b: bytes) -> bool:
-    from kcompile.yamlio import load_documents
+    from kcompile.yaml.read import load_documents
 
     return [d.data for d in load_documents(a.decode())] == [d.data for d in load_documents(b.decode())]
 
 
-def bench(n: int, runs: int, kustomize_runs: int, kubectl: Path) -> dict:
+def bench(n: int, runs: int, kustomize_runs: int, kubectl: Path, shape: str = "patches") -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"kcompile-bench-{n}-"))
     try:
-        overlay = generate_tree(n, tmp)
+        overlay = generate_tree(n, tmp, shape)
         kc = kcompile_cmd() + ["build", str(overlay), "--no-validate"]
         kc_cold = kc + ["--no-cache"]
         ku = [str(kubectl), "kustomize", str(overlay)]
         _, _, ref = run_timed(ku, tmp)
         _, _, ours = run_timed(kc, tmp)  # also fills the cache
         if not same_objects(ours, ref):
-            raise SystemExit(f"N={n}: kcompile and kustomize outputs differ")
+            raise SystemExit(f"{shape} N={n}: kcompile and kustomize outputs differ")
         t_ku, t_cold, t_warm = [], [], []
         for i in range(max(runs, kustomize_runs)):
             if i < kustomize_runs:
@@ -181,6 +220,7 @@ def bench(n: int, runs: int, kustomize_runs: int, kubectl: Path) -> dict:
                 t_warm.append(run_timed(kc, tmp)[0])
         return {
             "n": n,
+            "shape": shape,
             "kustomize": statistics.median(t_ku),
             "cold": statistics.median(t_cold),
             "warm": statistics.median(t_warm),
@@ -195,26 +235,28 @@ def bench(n: int, runs: int, kustomize_runs: int, kubectl: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10, 100, 1000])
+    ap.add_argument("--shape", nargs="+", choices=SHAPES, default=list(SHAPES),
+                    help="tree shapes to measure (default: all)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--kustomize-runs-1000", type=int, default=1,
                     help="timed kustomize runs at N>=1000 (each takes about a minute)")
     args = ap.parse_args()
     kubectl = reference_tools().kubectl
-    results = []
-    print(f"{'N':>6} {'kustomize':>10} {'kc cold':>9} {'kc warm':>9} {'cold/ku':>8} {'warm/ku':>8}"
-          f" {'RSS ku':>9} {'RSS kc':>9}")
-    for n in args.n:
-        kr = args.runs if n < 1000 else args.kustomize_runs_1000
-        r = bench(n, args.runs, kr, kubectl)
-        results.append(r)
-        print(f"{n:>6} {r['kustomize']:>9.3f}s {r['cold']:>8.3f}s {r['warm']:>8.3f}s"
-              f" {r['cold'] / r['kustomize']:>8.3f} {r['warm'] / r['kustomize']:>8.3f}"
-              f" {r['rss_kustomize'] / 1024:>7.0f}MB {r['rss_cold'] / 1024:>7.0f}MB", flush=True)
-    by_n = {r["n"]: r for r in results}
-    if 100 in by_n and 1000 in by_n:
-        print(f"kcompile growth N=100 -> N=1000: cold {by_n[1000]['cold'] / by_n[100]['cold']:.1f}x, "
-              f"warm {by_n[1000]['warm'] / by_n[100]['warm']:.1f}x (target <= 12x)")
-    print("targets: N=10 ratio <= 1.0, N=100 <= 0.5, N=1000 <= 0.05; peak memory below kustomize's")
+    print(f"{'shape':>12} {'N':>6} {'kustomize':>10} {'kc cold':>9} {'kc warm':>9} {'cold/ku':>8}"
+          f" {'warm/ku':>8} {'RSS ku':>9} {'RSS kc':>9}")
+    for shape in args.shape:
+        by_n = {}
+        for n in args.n:
+            kr = args.runs if n < 1000 else args.kustomize_runs_1000
+            r = by_n[n] = bench(n, args.runs, kr, kubectl, shape)
+            print(f"{shape:>12} {n:>6} {r['kustomize']:>9.3f}s {r['cold']:>8.3f}s {r['warm']:>8.3f}s"
+                  f" {r['cold'] / r['kustomize']:>8.3f} {r['warm'] / r['kustomize']:>8.3f}"
+                  f" {r['rss_kustomize'] / 1024:>7.0f}MB {r['rss_cold'] / 1024:>7.0f}MB", flush=True)
+        if 100 in by_n and 1000 in by_n:
+            print(f"{shape:>12} growth N=100 -> N=1000: cold {by_n[1000]['cold'] / by_n[100]['cold']:.1f}x, "
+                  f"warm {by_n[1000]['warm'] / by_n[100]['warm']:.1f}x (target <= 12x)", flush=True)
+    print("targets: N=10 ratio <= 1.0, N=100 <= 0.5, N=1000 <= 0.05; growth <= 12x;"
+          " peak memory below kustomize's")
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ def kcompile_cmd() -> list[str]:
 
 
 def objects(text: str) -> list:
-    from kcompile.yamlio import load_documents
+    from kcompile.yaml.read import load_documents
 
     docs = [d.data for d in load_documents(text)]
     return sorted(docs, key=lambda d: (d["kind"], d["metadata"]["name"]))

@@ -47,7 +47,7 @@ def make_overlays(root: Path, n: int, m: int) -> list[str]:
 _ONE_BUILD = """
 import os, sys
 from kcompile.build import build
-from kcompile.emit import render
+from kcompile.output.emit import render
 result = build(sys.argv[1])
 os.write(1, render([r.body for r in result.resources]).encode())
 """

@@ -50,7 +50,7 @@ def objects(n: int) -> list[dict]:
 
 
 def schema_dir() -> Path:
-    from kcompile.schema import _schema_root, normalize_version
+    from kcompile.patch.schema import _schema_root, normalize_version
 
     return _schema_root() / f"v{normalize_version(None)}-local-strict"
 

@@ -3,7 +3,7 @@
 Library entry points (all usable without the CLI):
 
 - :func:`kcompile.build.build` — build an overlay into a list of resources.
-- :mod:`kcompile.yamlio` — YAML in and out.
+- :mod:`kcompile.yaml.read` and :mod:`kcompile.yaml.write` — YAML in and out.
 """
 
 __version__ = "0.1.0"

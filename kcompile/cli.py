@@ -18,7 +18,7 @@ from .errors import as_user_error
 # No `typing` import: it costs ~3 ms on every run, and annotations here are never evaluated.
 
 # Subcommand modules, in the order `kcompile --help` lists them.
-COMMANDS = ["build", "validate", "plan", "apply", "history", "rollback", "diff"]
+COMMANDS = ["build", "validate", "plan", "apply", "history", "rollback", "diff", "state"]
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -94,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
 
         errors.DEBUG = True
     try:
-        return int(args.run(args) or 0)
+        try:
+            return int(args.run(args) or 0)
+        finally:
+            state = sys.modules.get("kcompile.commands._state")  # only if a command opened a store
+            if state is not None:
+                state.close_stores()
     except KeyboardInterrupt:
         print("kcompile: interrupted", file=sys.stderr)
         return 130

@@ -65,15 +65,19 @@ class Origin(_Record):
 
     ``doc`` is the index of the document in a multi-document file. ``template`` is set
     for objects rendered from a chart template (then ``file`` is the template).
+    ``helm_generated`` marks objects of Kustomize's ``helmCharts``: as in Kustomize, the
+    namespace transformer leaves them alone (helm's templates set their namespaces).
     """
 
-    __slots__ = ("file", "line", "doc", "template")
+    __slots__ = ("file", "line", "doc", "template", "helm_generated")
 
-    def __init__(self, file: str, line: int = 1, doc: int = 0, template: bool = False) -> None:
+    def __init__(self, file: str, line: int = 1, doc: int = 0, template: bool = False,
+                 helm_generated: bool = False) -> None:
         self.file = file
         self.line = line
         self.doc = doc
         self.template = template
+        self.helm_generated = helm_generated
 
 
 class GeneratorInfo(_Record):
@@ -104,10 +108,11 @@ class Resource(_Record):
     build annotations; name references and patch targets match any of them.
     ``patched_by`` records ``(file, line)`` of each patch applied, newest last, so
     that findings can point at the patch that last touched a field. ``prefixes`` and
-    ``suffixes`` are the namePrefix/nameSuffix values applied, in order.
+    ``suffixes`` are the namePrefix/nameSuffix values applied, in order. ``vars``
+    names the ``vars`` entries whose value this object provides.
     """
 
-    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes")
+    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes", "vars")
 
     def __init__(
         self,
@@ -118,6 +123,7 @@ class Resource(_Record):
         patched_by: list[tuple[str, int | None]] | None = None,
         prefixes: list[str] | None = None,
         suffixes: list[str] | None = None,
+        vars: list[str] | None = None,
     ) -> None:
         self.body = body
         self.origin = origin
@@ -126,6 +132,7 @@ class Resource(_Record):
         self.patched_by = patched_by if patched_by is not None else []
         self.prefixes = prefixes if prefixes is not None else []
         self.suffixes = suffixes if suffixes is not None else []
+        self.vars = vars if vars is not None else []
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -185,7 +192,7 @@ class Resource(_Record):
 
     def effective_namespace(self) -> str:
         """'' for cluster-scoped kinds, 'default' for an unset namespace."""
-        from .fieldspecs import is_cluster_scoped
+        from .fields.specs import is_cluster_scoped
 
         if is_cluster_scoped(split_api_version(self.api_version)[0], self.kind):
             return CLUSTER_SCOPED_NS
@@ -219,6 +226,7 @@ class Resource(_Record):
             patched_by=list(self.patched_by),
             prefixes=list(self.prefixes),
             suffixes=list(self.suffixes),
+            vars=list(self.vars),
         )
 
     def where(self) -> tuple[str | None, int | None]:

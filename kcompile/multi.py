@@ -38,7 +38,7 @@ class Outcome:
         self._files = files
         self.error = error  # "kcompile: error: ..." line(s)
         self.messages = messages  # validation warnings etc., for stderr
-        self.cached = cached  # buildcache.CachedOutput of a cache hit
+        self.cached = cached  # cache.builds.CachedOutput of a cache hit
 
     @property
     def ok(self) -> bool:
@@ -59,9 +59,9 @@ class Outcome:
         return self._files
 
     def file_set(self):
-        """The per-object files as an ``outdir.FileSet`` (a cache hit's stay in the cache
+        """The per-object files as an ``output.directory.FileSet`` (a cache hit's stay in the cache
         unless the directory they go to is out of date)."""
-        from .outdir import FileSet
+        from .output.directory import FileSet
 
         cached = self.cached
         if self._files is None and cached is not None and cached.parts is not None and cached.digest:
@@ -136,7 +136,7 @@ class _Job:
         from contextlib import redirect_stderr
 
         from .build import build
-        from .emit import per_object_files, render
+        from .output.emit import per_object_files, render
         from .errors import KcompileError
 
         err = io.StringIO()
@@ -189,7 +189,7 @@ class _Job:
 
 
 _PIPELINE_MODULES = (
-    "build", "emit", "cache", "_fastyaml", "fieldpath", "schema", "patch.strategic", "generate.generators",
+    "build", "output.emit", "cache.parsed", "yaml.fast", "fields.path", "patch.schema", "patch.strategic", "generate.generators",
     "transform.images", "transform.metadata", "transform.nameref", "transform.namespace", "transform.order",
     "transform.patches", "transform.prefixsuffix", "transform.replicas",
 )
@@ -200,8 +200,8 @@ def build_cache_for(overlay: str, options):
     """The build cache ``overlay``'s results go to (None with --no-cache)."""
     if not options.use_cache:
         return None
-    from .buildcache import BuildCache
-    from .cachedir import default_cache_dir, repo_root_of
+    from .cache.builds import BuildCache
+    from .cache.location import default_cache_dir, repo_root_of
 
     root = options.repo_root or repo_root_of(overlay)
     return BuildCache(options.cache_dir or default_cache_dir(root))
@@ -210,7 +210,13 @@ def build_cache_for(overlay: str, options):
 def cache_fingerprint(options, *what) -> tuple:
     """What, besides the inputs, a cached result depends on: the options, what was asked
     (``what``), and the current directory (messages name files relative to it)."""
-    return (options.load_restrictor, options.kube_version, tuple(options.set_values), *what, os.getcwd())
+    from .charts.helmpath import helm_identity
+
+    # which helm renders Helm charts (charts: need no flag) is an input too
+    helm = (options.enable_helm, options.helm_kube_version, options.helm_api_versions,
+            helm_identity(options.helm_command))
+    return (options.load_restrictor, options.kube_version, tuple(options.set_values), options.api_versions,
+            *helm, *what, os.getcwd())
 
 
 def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:
@@ -232,7 +238,7 @@ def build_many(
 ) -> list[Outcome]:
     """Build every overlay, in parallel processes; outcomes in argument order.
     ``progress(done, total, label)`` is called as overlays finish."""
-    from .buildcache import new_run
+    from .cache.builds import new_run
 
     new_run()
     if len(overlays) > 1 and options.sub_builds is None:
@@ -257,7 +263,7 @@ def run_jobs(job, overlays: list[str], jobs: int | None = None, progress=None) -
     pool = None
     if jobs > 1 and _can_fork():
         if job.options.use_cache:
-            from .cachedir import code_fingerprint, schemas_identity
+            from .cache.location import code_fingerprint, schemas_identity
 
             code_fingerprint(), schemas_identity()  # computed once, before forking
         pool = _ForkPool(lambda i: job.frame(job.build(overlays[i])), job.prepare, jobs)

@@ -22,20 +22,34 @@ class BuildOptions:
         repo_root: "os.PathLike[str] | None" = None,
         use_cache: bool = True,
         cache_dir: "os.PathLike[str] | None" = None,
+        api_versions: "tuple[str, ...] | list[str]" = (),
+        enable_helm: bool = False,
+        helm_command: str = "helm",
+        helm_kube_version: "str | None" = None,
+        helm_api_versions: "tuple[str, ...] | list[str]" = (),
+        helm_debug: bool = False,
+        fetch_charts: bool = False,
     ) -> None:
         self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
         self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
+        self.api_versions = tuple(api_versions)  # more `capabilities.api_versions` for charts, as helm's -a
         self.set_values = set_values
         self.env = env
         self.repo_root = repo_root
+        # Kustomize's helmCharts need enable_helm (--enable-helm); helm_command renders
+        # them and kcompile's own charts: that are Helm charts. helm_kube_version and
+        # helm_api_versions override the helmCharts entries' kubeVersion/apiVersions.
+        self.enable_helm = enable_helm
+        self.helm_command = helm_command
+        self.helm_kube_version = helm_kube_version
+        self.helm_api_versions = tuple(helm_api_versions)
+        self.helm_debug = helm_debug
+        self.fetch_charts = fetch_charts  # `kcompile vendor`: pull repository charts not pinned yet
         # Bases' accumulated resources, reused by the other overlays built with these
-        # options (build._SubBuild); None: not kept (one overlay: copying would only cost).
+        # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
-        # A --set naming a release the build does not render is an error; not so when
-        # one --set serves several overlays (or the other side of a diff).
-        self.set_needs_release = True
 
     def for_several_overlays(self) -> "BuildOptions":
         """A copy that keeps shared bases' results between the overlays built with it."""
@@ -43,5 +57,4 @@ class BuildOptions:
 
         shared = copy.copy(self)
         shared.sub_builds = {}
-        shared.set_needs_release = False
         return shared

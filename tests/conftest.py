@@ -11,3 +11,28 @@ from tests.reference import ReferenceTools, reference_tools
 def ref_tools() -> ReferenceTools:
     """Real kubectl (Kustomize v5.8.1 built in) and helm; downloaded on first use."""
     return reference_tools()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for this test process (one per xdist worker), on a
+    loopback port; it fails the run, never skips, when the server cannot start."""
+    from tests.pgserver import PgServer
+
+    server = PgServer().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture()
+def pg_url(pg_server) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_spec(request, tmp_path) -> str:
+    """A ``--state`` value for each backend: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state" / "state.db")
+    return request.getfixturevalue("pg_url")

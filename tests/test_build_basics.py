@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents, load_one
 from kcompile.cli import main
 
 DEPLOY = """\
@@ -63,7 +63,7 @@ def test_every_overlay_file_name_is_recognised(repo, capsys, name):
     write(repo, {"ov/" + name: "resources: [d.yaml]\n", "ov/d.yaml": DEPLOY})
     code, out, err = run(capsys, "build", "ov", "--no-validate")
     assert code == 0, err
-    assert [d.data["kind"] for d in yamlio.load_documents(out)] == ["Deployment"]
+    assert [d.data["kind"] for d in load_documents(out)] == ["Deployment"]
 
 
 def test_two_overlay_files_is_an_error(repo, capsys):
@@ -81,10 +81,12 @@ def test_unknown_field_suggests_the_right_one(repo, capsys):
     assert "did you mean 'namePrefix'?" in err
 
 
-def test_unsupported_kustomize_field_is_refused_clearly(repo, capsys):
-    write(repo, {"ov/kustomization.yaml": "resources: [d.yaml]\nvars: []\n", "ov/d.yaml": DEPLOY})
+def test_exec_plugin_is_refused_clearly(repo, capsys):
+    plugin = "apiVersion: someteam.example.com/v1\nkind: ChartInflator\nmetadata:\n  name: x\n"
+    write(repo, {"ov/kustomization.yaml": "resources: [d.yaml]\ntransformers: [p.yaml]\n", "ov/d.yaml": DEPLOY,
+                 "ov/p.yaml": plugin})
     code, _, err = run(capsys, "build", "ov")
-    assert code == 1 and "'vars' is not supported" in err and ":2:" in err
+    assert code == 1 and "exec or Go plugin, which is not supported" in err and "p.yaml:1:" in err
 
 
 def test_include_cycle_is_an_error(repo, capsys):
@@ -142,7 +144,7 @@ def test_output_directory_one_file_per_object_and_stale_files_removed(repo, caps
     assert code == 0, err
     files = sorted(str(p.relative_to(repo / "rendered")) for p in (repo / "rendered").rglob("*.yaml"))
     assert files == ["deployment-web.yaml", os.path.join("other", "configmap-cfg.yaml")]
-    assert yamlio.load_one((repo / "rendered/other/configmap-cfg.yaml").read_text())["data"] == {"a": "on"}
+    assert load_one((repo / "rendered/other/configmap-cfg.yaml").read_text())["data"] == {"a": "on"}
     (repo / "ov/kcompile.yaml").write_text("resources: [d.yaml]\n")
     code, _, err = run(capsys, "build", "ov", "-o", "rendered/", "--no-validate")
     assert code == 0, err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents
 from kcompile.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -18,8 +18,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def test_example_builds_like_kustomize(example, ref_tools, capsys):
     assert main(["build", str(example)]) == 0
     out = capsys.readouterr().out
-    ours = [d.data for d in yamlio.load_documents(out)]
+    ours = [d.data for d in load_documents(out)]
     ref = subprocess.run([str(ref_tools.kubectl), "kustomize", str(example)], capture_output=True, text=True, check=True)
-    assert ours == [d.data for d in yamlio.load_documents(ref.stdout)]
+    assert ours == [d.data for d in load_documents(ref.stdout)]
     expected = sorted((example / "expected-kinds.txt").read_text().split())
     assert sorted(d["kind"] for d in ours) == expected

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kcompile.cli import main
-from kcompile.outdir import STAMP
+from kcompile.output.directory import STAMP
 
 from tests.objects import WEB_DEPLOYMENT
 

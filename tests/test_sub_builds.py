@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import kcompile.build
+import kcompile.pipeline.accumulate
 from kcompile.build import build
-from kcompile.emit import render
+from kcompile.output.emit import render
 from kcompile.multi import build_many
 from kcompile.options import BuildOptions
 
@@ -30,13 +30,13 @@ def repo(tmp_path, monkeypatch):
         (tmp_path / env / "kustomization.yaml").write_text(f"resources: [../base]\nnamespace: {env}\n")
     monkeypatch.chdir(tmp_path)
     accumulated: list[str] = []
-    real = kcompile.build._Build.accumulate
+    real = kcompile.pipeline.accumulate.accumulate
 
     def counting(self, directory, *args, **kwargs):
         accumulated.append(Path(directory).name)
         return real(self, directory, *args, **kwargs)
 
-    monkeypatch.setattr(kcompile.build._Build, "accumulate", counting)
+    monkeypatch.setattr(kcompile.pipeline.accumulate, "accumulate", counting)
     return tmp_path, accumulated
 
 

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from ..errors import KcompileError
-from ..yamlio import dump
+from ..yaml.write import dump
 
 _MARK = "\x00kcompile-block:{}\x00"
 _LINE = re.compile(r"^(?P<indent> *)(?P<items>(?:- +)*)(?P<before>.*?)\x00kcompile-block:(?P<i>\d+)\x00(?P<after>.*)$")

@@ -12,10 +12,11 @@ from typing import Any
 
 import re
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, pass_context
+from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .filters import FILTERS, GLOBALS, ChartFail
+from .filters import FILTERS, GLOBALS, TESTS, ChartFail, yaml_text
 
 MAX_STRING = 10_000_000  # characters a single string or list repetition may produce
 MAX_RANGE = 100_000
@@ -29,11 +30,14 @@ IMPURE = ("random", "now", "env", "lookup", "uuid")
 
 class ChartLoader(BaseLoader):
     """Loads templates from a chart's ``templates/`` directory only: no absolute paths,
-    no ``..``, no symlink leading outside the chart."""
+    no ``..``, no symlink leading outside the chart. ``NAME/x.j2`` that is not a file of
+    the chart's own is ``x.j2`` of its dependency NAME (a library chart's helpers:
+    ``{% import "common/_labels.j2" as common %}``)."""
 
-    def __init__(self, chart_dir: Path) -> None:
+    def __init__(self, chart_dir: Path, dependencies: "dict[str, ChartLoader] | None" = None) -> None:
         self.chart_dir = chart_dir.resolve()
         self.templates = self.chart_dir / "templates"
+        self.dependencies = dependencies or {}
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
         parts = template.replace("\\", "/").split("/")
@@ -43,8 +47,11 @@ class ChartLoader(BaseLoader):
         if self.chart_dir not in path.parents:
             raise TemplateNotFound(f"{template} (outside the chart)")
         if not path.exists():
+            dep = self.dependencies.get(parts[0]) if len(parts) > 1 else None
+            if dep is not None:
+                return dep.get_source(environment, "/".join(parts[1:]))
             raise TemplateNotFound(template)
-        from ..files import read_text_file
+        from ..load.files import read_text_file
 
         text = read_text_file(path)
         mtime = path.stat().st_mtime
@@ -84,23 +91,61 @@ def _impure(name: str):
     return refuse
 
 
+class _YamlTextCodeGenerator(CodeGenerator):
+    """``a ~ b`` joins the operands as YAML prints them (``true``, not ``True``), like
+    ``{{ }}`` output (the environment's ``finalize``)."""
+
+    def visit_Concat(self, node: Any, frame: Any) -> None:
+        self.write("str_join((")
+        for arg in node.nodes:
+            self.write("environment.yaml_text(")
+            self.visit(arg, frame)
+            self.write("), ")
+        self.write("))")
+
+
+@pass_context
+def tpl(context: Any, text: Any, variables: Any = None) -> str:
+    """Helm's ``tpl``: render a string (usually from values) as a template, in the same
+    sandbox and context; ``variables`` (a map) adds names, e.g. a loop item."""
+    if not isinstance(text, str):
+        raise ChartFail(f"tpl: expected a template string, got {yaml_text(text)!r}")
+    env = context.environment
+    template = env.tpl_templates.get(text)
+    if template is None:
+        template = env.tpl_templates[text] = env.from_string(text)
+    names = dict(context.get_all())
+    if variables:
+        if not isinstance(variables, dict):
+            raise ChartFail("tpl: the second argument must be a map of names to values")
+        names.update(variables)
+    return template.render(names)
+
+
 class ChartEnvironment(ImmutableSandboxedEnvironment):
     """Sandboxed (values cannot be modified either), strict (undefined names are errors),
-    blocks trimmed, no autoescape, bounded in time and memory."""
+    blocks trimmed, no autoescape, bounded in time and memory; values print as YAML."""
 
     intercepted_binops = frozenset(["*", "**", "%"])
+    code_generator_class = _YamlTextCodeGenerator
 
-    def __init__(self, chart_dir: Path, bytecode_cache: Any = None) -> None:
+    def __init__(self, chart_dir: Path, bytecode_cache: Any = None, loader: ChartLoader | None = None) -> None:
         super().__init__(
-            loader=ChartLoader(chart_dir),
+            loader=loader or ChartLoader(chart_dir),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
             keep_trailing_newline=True,
             bytecode_cache=bytecode_cache,
+            finalize=yaml_text,
         )
+        self.yaml_text = yaml_text
+        self.tpl_templates: dict[str, Any] = {}
         self.filters.update(FILTERS)
+        self.tests.update(TESTS)
+        self.globals["tpl"] = tpl
+        self.filters["tpl"] = tpl
         self.globals.pop("lipsum", None)  # uses randomness
         self.globals.update(GLOBALS)
         for name in IMPURE:  # randomness, clock, environment, cluster: refused by name

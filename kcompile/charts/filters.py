@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateRuntimeError
 
-from ..yamlio import dump
+from ..yaml.write import dump
 
 
 class ChartFail(TemplateRuntimeError):
@@ -40,6 +40,27 @@ def _empty(v: Any) -> bool:
     return False
 
 
+def yaml_text(value: Any) -> str:
+    """How a value prints in ``{{ }}``, in ``~`` and through ``string``: as YAML would
+    write it (``true``, ``null``, ``1.5``; maps and lists as one-line JSON, which is YAML
+    too), never as Python (``True``, ``None``, ``{'a': 1}``)."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        from ..yaml.scalars import format_float
+
+        return format_float(value)
+    if isinstance(value, (dict, list, tuple)):
+        return to_json(value)
+    return str(value)
+
+
 def to_yaml(value: Any) -> str:
     """YAML of a value: keys sorted, no trailing newline, ambiguous strings quoted."""
     if _is_undefined(value):
@@ -55,6 +76,86 @@ def to_json(value: Any) -> str:
 
 def to_pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def from_yaml(value: Any) -> Any:
+    """Sprig's ``fromYaml``: the value of one YAML document (a map, list or scalar)."""
+    from ..errors import KcompileError
+    from ..yaml.read import load_documents
+
+    try:
+        docs = load_documents(_text_arg("from_yaml", value), "from_yaml")
+    except KcompileError as e:
+        raise ChartFail(f"from_yaml: the text is not valid YAML: {e.message}") from None
+    if len(docs) > 1:
+        raise ChartFail("from_yaml: the text holds several YAML documents; use from_yaml_array on a list")
+    return docs[0].data if docs else {}
+
+
+def from_json(value: Any) -> Any:
+    try:
+        return json.loads(_text_arg("from_json", value))
+    except json.JSONDecodeError as e:
+        raise ChartFail(f"from_json: the text is not valid JSON: {e.msg} at line {e.lineno}") from None
+
+
+def _text_arg(name: str, value: Any) -> str:
+    if _is_undefined(value):
+        value = str(value)  # StrictUndefined raises with the variable's name
+    if not isinstance(value, str):
+        raise ChartFail(f"{name}: expected a string, got {kind_of(value)}")
+    return value
+
+
+def kind_of(value: Any) -> str:
+    """Sprig's ``kindOf`` (Go's reflect kinds): a boolean is ``bool``, never a number.
+    Helm reads numbers of values files as float64 and those of ``--set`` as int64;
+    here integers are ``int64`` and other numbers ``float64`` wherever they came from."""
+    if value is None or _is_undefined(value):
+        return "invalid"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, (list, tuple)):
+        return "slice"
+    return "ptr"
+
+
+def kind_is(kind: str, value: Any) -> bool:
+    """Sprig's ``kindIs "map" .Values.x``: ``kind_is("map", values.x)``; "int" and
+    "float" also match int64 and float64."""
+    got = kind_of(value)
+    return got == kind or got == {"int": "int64", "float": "float64"}.get(kind)
+
+
+def test_number(value: Any) -> bool:
+    """A number, and a boolean is not one (Jinja's own test says True is a number)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def test_float(value: Any) -> bool:
+    return isinstance(value, float)
+
+
+def test_list(value: Any) -> bool:
+    """A YAML list (Jinja's ``sequence`` is true for strings too)."""
+    return isinstance(value, (list, tuple))
+
+
+def test_map(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def test_empty(value: Any) -> bool:
+    """Sprig's ``empty``: undefined, null, false, 0, "" and empty collections."""
+    return _empty(value)
 
 
 def b64encode(value: Any) -> str:
@@ -219,9 +320,16 @@ FILTERS = {
     "trim_prefix": trim_prefix, "trimPrefix": trim_prefix,
     "dig": dig, "has_key": has_key,
     "kebab": lambda s: str(s).replace("_", "-").lower(),
+    "from_yaml": from_yaml, "fromYaml": from_yaml, "from_json": from_json, "fromJson": from_json,
+    "kind_of": kind_of, "string": yaml_text,
+}
+
+TESTS = {
+    "number": test_number, "float": test_float, "list": test_list, "map": test_map, "empty": test_empty,
 }
 
 GLOBALS = {
     "fail": fail, "required": required, "merge": merge, "semver_compare": semver_compare,
     "dig": lambda m, *a: dig(m, *a), "b64encode": b64encode, "b64decode": b64decode,
+    "kind_of": kind_of, "kind_is": kind_is, "from_yaml": from_yaml, "from_json": from_json,
 }

@@ -1,10 +1,12 @@
 """Rendering a chart instance into objects.
 
 ``render_chart`` merges the value layers (chart ``values.yaml`` lowest, ``--set``
-highest), validates them against ``values.schema.json``, renders every
-``templates/*.yaml.j2`` (files starting with ``_`` are helpers for ``{% import %}``)
-in name order in the sandbox, and parses each rendered document. Errors name the
-template file and line; rendered text that is not YAML also shows the lines around it.
+highest), validates them against ``values.schema.json``, renders every template the chart
+outputs (:func:`.chart.output_templates`) in path order in the sandbox, then each enabled
+subchart with its scoped values, and parses each rendered document. Objects without a
+namespace get the instance's ``namespace`` when their kind is namespaced, as an install
+into that namespace would. Errors name the template file and line; rendered text that is
+not YAML also shows the lines around it.
 """
 
 from __future__ import annotations
@@ -14,42 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KcompileError
-from ..files import read_text_file
 from ..model import Origin, Resource
-from ..yamlio import load_documents
-from .values import ValuesLayer, merge_layers, validate_values
+from ..yaml.read import load_documents
+from .chart import Chart, load_chart_meta, output_templates  # noqa: F401  (load_chart_meta: public)
+from .values import MergedValues, ValuesLayer, merge_layers, validate_values
 
-META_FILES = ("Chart.yaml", "chart.yaml")
-TEMPLATE_SUFFIX = ".yaml.j2"
-
-
-def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
-    """Chart.yaml (or chart.yaml): name, version, appVersion, description."""
-    parse = parse or load_documents
-    for name in META_FILES:
-        path = chart_dir / name
-        if path.exists():
-            docs = parse(read_text_file(path), str(path), keep_text=True)
-            meta = docs[0].data if docs else {}
-            if not isinstance(meta, dict) or not meta.get("name"):
-                raise KcompileError("Chart.yaml needs a 'name'", path, 1)
-            from ..yamlio import as_text
-
-            return {k: (as_text(v) if k in ("version", "appVersion", "name") else v) for k, v in meta.items()}
-    raise KcompileError(f"{chart_dir} is not a chart: no Chart.yaml")
-
-
-def _chart_values(chart_dir: Path, parse: Any) -> ValuesLayer | None:
-    path = chart_dir / "values.yaml"
-    if not path.exists():
-        return None
-    docs = parse(read_text_file(path), str(path))
-    data = docs[0].data if docs else {}
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise KcompileError("values.yaml must be a map", path, docs[0].line if docs else 1)
-    return (str(path), data)
+# Helm's .Release for `helm template`: an install, revision 1, by Helm (the same labels
+# as Helm's, so objects of a ported chart do not change when it moves to kcompile).
+RELEASE_FIXED = {"service": "Helm", "is_install": True, "is_upgrade": False, "revision": 1}
 
 
 def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None, int | None]:
@@ -66,10 +40,12 @@ def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None,
 
 
 class _Renderer:
-    def __init__(self, chart_dir: Path, env: Any, context: dict[str, Any]) -> None:
+    """Renders the templates of one chart (not its subcharts) with one context."""
+
+    def __init__(self, chart: Chart, env: Any, context: dict[str, Any]) -> None:
         from .blocks import Blocks
 
-        self.chart_dir = chart_dir
+        self.chart = chart
         self.env = env
         self.context = context
         self._texts: dict[str, str] = {}
@@ -86,11 +62,26 @@ class _Renderer:
         self._active.append(name)
         try:
             template = self.env.get_template(name)
-            text = self.blocks.expand(template.render(self.context), str(self.chart_dir / "templates" / name))
+            context = dict(self.context)
+            context["template"] = {"name": f"{self.chart.meta['name']}/templates/{name}",
+                                   "base_path": f"{self.chart.meta['name']}/templates"}
+            text = self.blocks.expand(template.render(context), str(self.chart.dir / "templates" / name))
         finally:
             self._active.pop()
         self._texts[name] = text
         return text
+
+
+class _Instance:
+    """What a render of one chart instance depends on besides the chart's files."""
+
+    def __init__(self, release: str, namespace: str | None, kube_version: str | None,
+                 api_versions: tuple[str, ...], cache_dir: Path | None) -> None:
+        self.release = release
+        self.namespace = namespace
+        self.kube_version = kube_version
+        self.api_versions = api_versions
+        self.cache_dir = cache_dir
 
 
 def render_chart(
@@ -102,41 +93,47 @@ def render_chart(
     set_values: list[str] | tuple[str, ...] = (),
     cache_dir: Path | None = None,
     parse: Any = None,
+    kube_version: str | None = None,
+    api_versions: tuple[str, ...] | list[str] = (),
 ) -> list[Resource]:
     """Render one chart instance (see module docstring) into objects.
 
     With ``cache_dir``, the result is cached under a key of every input (the chart's
-    files, the merged values, release, namespace): rendering is a pure function of them,
-    so a hit skips Jinja2 (and its import) entirely. ``parse`` parses YAML text
-    (default :func:`kcompile.yamlio.load_documents`; the build passes its parse cache).
+    files, the merged values, release, namespace, Kubernetes and API versions): rendering
+    is a pure function of them, so a hit skips Jinja2 (and its import) entirely. ``parse``
+    parses YAML text (default :func:`kcompile.yaml.read.load_documents`; the build passes its
+    parse cache). ``kube_version`` and ``api_versions`` are ``capabilities`` in templates.
     """
     parse = parse or load_documents
-    chart_dir = chart_dir.resolve()
-    meta = load_chart_meta(chart_dir, parse)
-    own = _chart_values(chart_dir, parse)
-    merged = merge_layers(([own] if own else []) + list(layers), list(set_values), release)
-    key = _render_key(chart_dir, merged.values, release, namespace) if cache_dir is not None else None
+    chart = Chart(chart_dir.resolve(), parse)
+    merged = merge_layers(list(layers), list(set_values), release, defaults=chart.own_values)
+    instance = _Instance(release, namespace, kube_version, tuple(api_versions), cache_dir)
+    key = _render_key(chart, merged.values, instance) if cache_dir is not None else None
     if key is not None:
         cached = _cache_get(cache_dir, key)
         if cached is not None:
             return cached
-    result = _render(chart_dir, meta, merged, release, namespace, cache_dir)
+    out: list[Resource] = []
+    _render_tree(chart, merged, instance, {}, out)
+    if namespace:
+        _default_namespace(out, namespace)
     if key is not None:
-        _cache_put(cache_dir, key, result)
-    return result
+        _cache_put(cache_dir, key, out)
+    return out
 
 
-def _render_key(chart_dir: Path, values: Any, release: str, namespace: str | None) -> str | None:
+def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
     import marshal
     from _blake2 import blake2b
 
-    from ..cache import _encode
-    from ..cachedir import code_fingerprint
+    from ..cache.parsed import _encode
+    from ..cache.location import code_fingerprint
 
     h = blake2b(digest_size=20)
-    h.update(f"render-{code_fingerprint()}\0{release}\0{namespace or ''}\0".encode())
-    for path in sorted(p for p in chart_dir.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(chart_dir)).encode() + b"\0")
+    h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
+             f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0".encode())
+    for path in chart.files():
+        h.update(str(path.relative_to(chart.dir)).encode() + b"\0")
         h.update(path.read_bytes())
         h.update(b"\0")
     try:
@@ -174,18 +171,64 @@ def _cache_put(cache_dir: Path, key: str, result: list[Resource]) -> None:
         pass
 
 
-def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: str | None,
-            cache_dir: Path | None) -> list[Resource]:
-    from jinja2 import TemplateNotFound, TemplateSyntaxError
-    from jinja2.exceptions import TemplateError, UndefinedError
-    from jinja2.sandbox import SecurityError
+def _default_namespace(objects: list[Resource], namespace: str) -> None:
+    from ..fields.specs import is_cluster_scoped
+    from ..model import split_api_version
 
-    from .environment import ChartEnvironment, bytecode_cache_for
-    from .filters import ChartFail
+    for r in objects:
+        md = r.body.get("metadata")
+        if not isinstance(md, dict) or md.get("namespace"):
+            continue
+        api_version, kind = r.body.get("apiVersion"), r.body.get("kind")
+        if isinstance(api_version, str) and isinstance(kind, str) \
+                and not is_cluster_scoped(split_api_version(api_version)[0], kind):
+            md["namespace"] = namespace
 
-    schema_path = chart_dir / "values.schema.json"
+
+def _subchart_values(dep: Any, parent: MergedValues) -> MergedValues:
+    """Helm's scoping: the subchart's values.yaml < the parent's values under the
+    subchart's key (alias or name); ``global`` of the parent over the subchart's."""
+    from .filters import merge
+
+    own = parent.values.get(dep.key)
+    source = parent.source_of((dep.key,)) or str(dep.chart.dir / "values.yaml")
+    merged = MergedValues(dep.chart.own_values)
+    if isinstance(own, dict):
+        merged.add(source, own)
+    parent_global = parent.values.get("global")
+    if isinstance(parent_global, dict):
+        mine = merged.values.get("global")
+        merged.values["global"] = merge(parent_global, mine) if isinstance(mine, dict) else dict(parent_global)
+    return merged
+
+
+def _render_tree(chart: Chart, merged: MergedValues, instance: _Instance, loaders: dict, out: list[Resource]) -> None:
+    """Render ``chart`` then its enabled subcharts, depth first."""
+    subcharts = []
+    enabled = []  # chart.dependencies as Helm shows them: the enabled ones, under their aliases
+    for dep in chart.dependencies:
+        if not dep.enabled(merged.values):
+            continue
+        if dep.entry is not None:
+            enabled.append({**dep.entry, "name": dep.key})
+        if dep.chart.is_library:
+            continue
+        sub = _subchart_values(dep, merged)
+        # The parent sees its subcharts' values with their defaults filled in, as in Helm.
+        merged.values[dep.key] = {k: v for k, v in sub.values.items() if k != "global"}
+        subcharts.append((dep, sub))
+    _validate_schema(chart, merged)
+    out.extend(_render_one(chart, {**chart.meta, "dependencies": enabled}, merged, instance, loaders))
+    for dep, sub in subcharts:
+        _render_tree(dep.chart, sub, instance, loaders, out)
+
+
+def _validate_schema(chart: Chart, merged: MergedValues) -> None:
+    schema_path = chart.dir / "values.schema.json"
     if schema_path.exists():
         import json
+
+        from ..load.files import read_text_file
 
         try:
             schema = json.loads(read_text_file(schema_path))
@@ -195,19 +238,44 @@ def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: s
             raise KcompileError("values.schema.json holds a number too long to read", schema_path) from None
         validate_values(merged, schema, str(schema_path))
 
-    env = ChartEnvironment(chart_dir, bytecode_cache_for(cache_dir))
+
+def _loader_for(chart: Chart, loaders: dict) -> Any:
+    """The chart's template loader, its dependencies' loaders under their keys."""
+    from .environment import ChartLoader
+
+    got = loaders.get(chart.dir)
+    if got is None:
+        deps: dict[str, ChartLoader] = {}
+        for dep in chart.dependencies:
+            deps.setdefault(dep.key, _loader_for(dep.chart, loaders))
+            deps.setdefault(dep.chart.dir.name, deps[dep.key])
+        got = loaders[chart.dir] = ChartLoader(chart.dir, deps)
+    return got
+
+
+def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Instance, loaders: dict) -> list[Resource]:
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+    from jinja2.exceptions import TemplateError, UndefinedError
+    from jinja2.sandbox import SecurityError
+
+    from .capabilities import Capabilities
+    from .environment import ChartEnvironment, bytecode_cache_for
+    from .filters import ChartFail
+
+    names = output_templates(chart.dir)
+    if chart.is_library or not names:
+        return []
+    env = ChartEnvironment(chart.dir, bytecode_cache_for(instance.cache_dir), _loader_for(chart, loaders))
     context = {
         "values": merged.values,
-        "release": {"name": release, "namespace": namespace or ""},
-        "chart": {
-            "name": meta.get("name"), "version": meta.get("version", ""),
-            "appVersion": meta.get("appVersion", ""), "description": meta.get("description", ""),
-        },
+        "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},
+        "chart": meta,
+        "capabilities": Capabilities(instance.kube_version, instance.api_versions),
     }
     # As globals too, so macros in imported helpers see values/release/chart without
     # 'with context' (what Helm authors expect of named templates).
     env.globals.update(context)
-    renderer = _Renderer(chart_dir, env, context)
+    renderer = _Renderer(chart, env, context)
 
     def checksum(template_name: str) -> str:
         import hashlib
@@ -215,17 +283,15 @@ def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: s
         return hashlib.sha256(renderer.render_text(template_name).encode("utf-8")).hexdigest()
 
     env.globals["checksum"] = checksum
-    templates = [t for t in env.loader.list_templates()
-                 if t.endswith(TEMPLATE_SUFFIX) and not Path(t).name.startswith("_") and "/" not in t]
     out: list[Resource] = []
-    for name in templates:
-        path = chart_dir / "templates" / name
+    for name in names:
+        path = chart.dir / "templates" / name
         try:
             text = renderer.render_text(name)
         except TemplateSyntaxError as e:
             raise KcompileError(f"template syntax error: {e.message}", e.filename or path, e.lineno) from None
         except (UndefinedError, ChartFail, SecurityError, TemplateNotFound, TemplateError) as e:
-            file, line = _template_location(e, chart_dir)
+            file, line = _template_location(e, chart.dir)
             what = {UndefinedError: "undefined value", SecurityError: "not allowed in a chart template",
                     TemplateNotFound: "template not found"}.get(type(e), "")
             msg = str(e.message if hasattr(e, "message") and e.message else e)
@@ -237,7 +303,7 @@ def _render(chart_dir: Path, meta: dict, merged: Any, release: str, namespace: s
         except RecursionError:
             raise KcompileError("template recursion is too deep", path) from None
         except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, OverflowError) as e:
-            file, line = _template_location(e, chart_dir)
+            file, line = _template_location(e, chart.dir)
             raise KcompileError(f"error while rendering: {type(e).__name__}: {e}", file or path, line) from None
         out.extend(_parse_rendered(text, path))
     return out
@@ -270,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m kcompile.charts.render CHART --release NAME [-f values.yaml] [--set ...]``"""
     import argparse
 
-    from ..emit import render
+    from ..output.emit import render
 
     p = argparse.ArgumentParser(prog="python -m kcompile.charts.render")
     p.add_argument("chart")

@@ -4,6 +4,10 @@ Precedence, lowest first: the chart's ``values.yaml`` < ``valuesFiles`` < inline
 ``values`` < ``chartValues`` of overlays further up (nearest wins) < ``--set``. Maps merge
 deeply; lists and scalars replace. Every leaf remembers which layer set it, so a schema
 violation can name the file to fix.
+
+A ``null`` deletes, as in Helm: nulls in the chart's own values are dropped, and a layer
+setting a key the chart's values have to ``null`` removes it; a ``null`` for a key the
+chart does not have stays a ``null`` (Helm keeps it too).
 """
 
 from __future__ import annotations
@@ -20,16 +24,38 @@ ValuesLayer = tuple[str, dict]  # (source: the file that set the values, values)
 class MergedValues:
     """Merged values plus, for every path, the source of the layer that set it."""
 
-    def __init__(self) -> None:
+    def __init__(self, defaults: ValuesLayer | None = None) -> None:
         self.values: dict[str, Any] = {}
         self.sources: dict[tuple, str] = {}
+        self.defaults: dict[str, Any] = {}
+        if defaults is not None:
+            source, layer = defaults
+            self.defaults = without_nulls(layer)
+            self._merge(self.values, deep_copy(self.defaults), (), source)
 
     def add(self, source: str, layer: dict[str, Any]) -> None:
         self._merge(self.values, deep_copy(layer), (), source)
 
+    def has_default(self, path: "tuple | list") -> bool:
+        """Whether the chart's own values set ``path`` (a null there deletes it)."""
+        node: Any = self.defaults
+        for k in path:
+            if isinstance(node, dict) and k in node:
+                node = node[k]
+            elif isinstance(node, list) and isinstance(k, int) and k < len(node):
+                node = node[k]
+            else:
+                return False
+        return True
+
     def _merge(self, into: dict, layer: dict, path: tuple, source: str) -> None:
         for k, v in layer.items():
             p = path + (k,)
+            if v is None and self.has_default(p):
+                into.pop(k, None)
+                self._forget_below(p)
+                self.sources.pop(p, None)
+                continue
             if isinstance(v, dict) and isinstance(into.get(k), dict):
                 self._merge(into[k], v, p, source)
             else:
@@ -68,9 +94,7 @@ _SEGMENT = re.compile(r"([^\[\]]+)((?:\[\d+\])*)")
 
 def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     """``RELEASE.a.b[0].c=value`` -> (release, ['a', 'b', 0, 'c'], value). The value is
-    read as a YAML scalar (``5`` is a number, ``true`` a boolean, ``"5"`` a string)."""
-    from ..yamlio import _resolve_plain
-
+    typed as Helm types it (:func:`set_value`; ``"5"`` in quotes is a string)."""
     target, sep, raw = expr.partition("=")
     if not sep or not target:
         raise KcompileError(f"--set {target!r}: expected RELEASE.key=value")
@@ -91,8 +115,27 @@ def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     elif raw == "":
         value = ""
     else:
-        value = _resolve_plain(raw)
+        value = set_value(raw)
     return str(parts[0]), parts[1:], value
+
+
+_INT64 = re.compile(r"[-+]?[1-9][0-9]*")
+
+
+def set_value(raw: str) -> Any:
+    """A ``--set`` value typed as Helm types it: ``true``/``false``/``null`` (any case) and
+    integers without a leading zero are typed, everything else is a string (``1.0`` and
+    ``0755`` stay text, as image tags and file modes should)."""
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "null":
+        return None
+    if raw == "0":
+        return 0
+    if len(raw) <= 20 and _INT64.fullmatch(raw) and -(2**63) <= int(raw) < 2**63:  # never thousands of digits
+        return int(raw)
+    return raw
 
 
 def _split_dots(target: str) -> list[str]:
@@ -129,8 +172,29 @@ def apply_set(values: dict[str, Any], path: list[str | int], value: Any, expr: s
                 node = node[key]
 
 
-def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str) -> MergedValues:
-    merged = MergedValues()
+def without_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    """A map without its null entries, nested maps included (lists are kept as they are)."""
+    return {k: without_nulls(v) if isinstance(v, dict) else v for k, v in values.items() if v is not None}
+
+
+def delete_path(values: dict[str, Any], path: list[str | int]) -> None:
+    node: Any = values
+    for key in path[:-1]:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+    elif isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node):
+        node[path[-1]] = None
+
+
+def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str,
+                 defaults: ValuesLayer | None = None) -> MergedValues:
+    """``defaults`` (the chart's own values.yaml) below ``layers``, then the ``--set``
+    expressions naming ``release``."""
+    merged = MergedValues(defaults)
     for source, layer in layers:
         if layer is None:
             continue
@@ -140,6 +204,9 @@ def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str)
     for expr in set_values:
         rel, path, value = parse_set(expr)
         if rel != release:
+            continue
+        if value is None and merged.has_default(path):
+            delete_path(merged.values, path)
             continue
         apply_set(merged.values, path, value, expr)
         merged.sources[tuple(p for p in path if isinstance(p, str))] = f"--set {expr.partition('=')[0]}"

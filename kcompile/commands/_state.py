@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 
 def add_state_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", metavar="NAME", help="environment name (default: the overlay path from the repository root)")
-    p.add_argument("--state", metavar="PATH", help="state database (default: $KCOMPILE_STATE or .kcompile/state.db)")
+    p.add_argument("--state", metavar="PATH|URL",
+                   help="state store: an SQLite file or postgresql://user@host:port/db "
+                        "(default: $KCOMPILE_STATE or .kcompile/state.db)")
 
 
 def environment_name(args: argparse.Namespace, overlay: Path, root: Path) -> str:
@@ -28,7 +31,7 @@ def locate(args: argparse.Namespace) -> tuple[Path, Path, str]:
     """(overlay directory, repository root, environment) without building: for commands
     that only read the state (history, rollback)."""
     from ..errors import KcompileError
-    from ..files import find_repo_root
+    from ..load.files import find_repo_root
 
     overlay = Path(args.overlay)
     if not overlay.is_dir():
@@ -38,11 +41,31 @@ def locate(args: argparse.Namespace) -> tuple[Path, Path, str]:
 
 
 def store_for(args: argparse.Namespace, root: Path):
-    """The state store: ``--state``, else ``$KCOMPILE_STATE``, else ``<root>/.kcompile/state.db``."""
+    """The state store: ``--state``, else ``$KCOMPILE_STATE``, else ``<root>/.kcompile/state.db``
+    (a ``postgresql://`` URL for a shared store)."""
     from ..state import default_state_path, open_store
 
-    path = Path(args.state) if getattr(args, "state", None) else default_state_path(root)
-    return open_store(path)
+    spec = getattr(args, "state", None) or default_state_path(root)
+    store = open_store(spec, root)
+    _OPEN.append(store)
+    return store
+
+
+_OPEN: list = []
+
+
+def close_stores() -> None:
+    """Close every store this process opened (a PostgreSQL connection, an SQLite file):
+    the CLI calls it when a command ends, however it ends."""
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def warn_without_key(store) -> None:
+    """Plans work without the state key, but cannot compare Secret values: say so."""
+    if not store.key_available():
+        print(f"kcompile: warning: the state key is not here ({store.key_origin()}): Secret values were not "
+              "compared (shown unchanged); set $KCOMPILE_STATE_KEY to compare them", file=sys.stderr)
 
 
 def git_commit(root: Path) -> str | None:
@@ -84,13 +107,18 @@ def record_with_kubectl(store, env: str, objects: list[dict], *, use_kubectl: bo
     an object in place (immutable field: delete and create) — and `kubectl delete` what the
     plan deletes (and old content-hash names), in reverse apply order; then record.
     Returns (revision, plan). Nothing is recorded if kubectl fails."""
-    from ..emit import render
+    from ..output.emit import render
     from ..plan import compute_plan
     from ..plan.order import sort_key
 
+    from ..state.store import pause_for_tests
+
+    store.check_writable()  # a read-only store says so, not its lock
     with store.lock(env, lock_timeout):
+        pause_for_tests("KCOMPILE_TEST_PAUSE_LOCKED")  # where kubectl runs: under the lock, outside any transaction
         base = store.latest(env)
-        plan = compute_plan(base.objects if base else [], store.mask(objects), environment=env,
+        plan = compute_plan(base.objects if base else [], store.mask(objects, base.objects if base else []),
+                            environment=env,
                             base_revision=base.revision if base else None)
         if use_kubectl:
             in_place = any(c.action == "replace" and not c.replaces for c in plan.changes)

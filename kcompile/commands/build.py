@@ -18,10 +18,22 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                         "inside the repository; none: no restriction")
     p.add_argument("--kube-version", metavar="VERSION",
                    help="Kubernetes version whose schemas to use (default: the newest installed)")
+    p.add_argument("--api-versions", dest="api_versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
+                   help="an API version charts see in capabilities.api_versions besides those of "
+                        "--kube-version's schemas (as helm template's); repeatable or comma-separated")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the parsed-file cache in .kcompile/cache")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
+    p.add_argument("--enable-helm", action="store_true",
+                   help="render Kustomize's helmCharts with the helm binary (as kubectl kustomize)")
+    p.add_argument("--helm-command", default="helm", metavar="PATH",
+                   help="the helm binary for helmCharts and Helm charts (default: helm on PATH)")
+    p.add_argument("--helm-kube-version", metavar="VERSION",
+                   help="Kubernetes version helm's Capabilities.KubeVersion reports for helmCharts")
+    p.add_argument("--helm-api-versions", action="append", default=[], metavar="GROUP/VERSION",
+                   help="API versions for helm's Capabilities.APIVersions in helmCharts; repeatable")
+    p.add_argument("--helm-debug", action="store_true", help="accepted for kubectl kustomize compatibility")
 
 
 def build_options(args: argparse.Namespace):
@@ -32,6 +44,12 @@ def build_options(args: argparse.Namespace):
         kube_version=args.kube_version,
         set_values=tuple(args.set_values),
         use_cache=not args.no_cache,
+        api_versions=tuple(v.strip() for a in args.api_versions for v in a.split(",") if v.strip()),
+        enable_helm=args.enable_helm,
+        helm_command=args.helm_command,
+        helm_kube_version=args.helm_kube_version,
+        helm_api_versions=tuple(v.strip() for a in args.helm_api_versions for v in a.split(",") if v.strip()),
+        helm_debug=args.helm_debug,
     )
 
 
@@ -66,7 +84,7 @@ def _build_one(args: argparse.Namespace) -> int:
     if not args.no_cache and not args.debug:
         return _build_one_cached(args)
     from ..build import build
-    from ..emit import emit
+    from ..output.emit import emit
 
     result = build(args.overlays[0], build_options(args))
     if not args.no_validate:
@@ -79,14 +97,14 @@ def _build_one(args: argparse.Namespace) -> int:
 
 def _build_one_cached(args: argparse.Namespace) -> int:
     """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
-    from ..buildcache import new_run
+    from ..cache.builds import new_run
     from ..multi import render_overlay, write_outputs
 
     new_run()
     to_file = bool(args.output) and args.output != "-"
     to_dir = False
     if to_file:
-        from ..outdir import is_directory_target
+        from ..output.directory import is_directory_target
 
         to_dir = is_directory_target(args.output)
     outcome = render_overlay(args.overlays[0], build_options(args), args.format, not args.no_validate,
@@ -99,8 +117,8 @@ def _build_one_cached(args: argparse.Namespace) -> int:
     if to_file:
         from pathlib import Path
 
-        from ..emit import write_atomic
-        from ..outdir import write_directory
+        from ..output.emit import write_atomic
+        from ..output.directory import write_directory
 
         if to_dir:
             write_directory(args.output, outcome.file_set())
@@ -115,7 +133,7 @@ def overlay_dir_name(overlay: str) -> str:
     """Where an overlay's files go under DIR/: its path relative to the repository."""
     import os
 
-    from ..cachedir import repo_root_of
+    from ..cache.location import repo_root_of
 
     path = os.path.realpath(overlay)
     root = repo_root_of(path)
@@ -130,7 +148,7 @@ def _build_many(args: argparse.Namespace) -> int:
     single = len(args.overlays) == 1
     to_dir = False
     if args.output:  # the emitter (and YAML writer) is only imported when writing files
-        from ..outdir import is_directory_target
+        from ..output.directory import is_directory_target
 
         to_dir = is_directory_target(args.output)
     if args.output and not to_dir:
@@ -157,7 +175,7 @@ def _build_many(args: argparse.Namespace) -> int:
         return 0
     import os
 
-    from ..outdir import directory_differences, write_directory
+    from ..output.directory import directory_differences, write_directory
 
     targets = [(args.output if single else os.path.join(args.output, overlay_dir_name(o.overlay)), o)
                for o in outcomes]

@@ -42,15 +42,15 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..build import BuildOptions
-    from ..cachedir import default_cache_dir
-    from ..files import find_repo_root
-    from ..gitref import Snapshot
+    from ..cache.location import default_cache_dir
+    from ..load.files import find_repo_root
+    from ..load.gitref import Snapshot
     from ..multi import map_in_workers
     from ..plan import compute_plan
     from ..report import render_json, render_markdown, render_text
     from .build import build_options
 
-    from ..state.sqlite import keyed_digest, mask_secrets
+    from ..state.masking import keyed_digest, mask_secrets
 
     key = os.urandom(32)  # digests only need to compare within this run
 
@@ -63,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
     with Snapshot(repo_root, args.base_ref, overlays=[Path(o) for o in args.overlays],
                   everything=work_opts.load_restrictor == "none") as snap:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
-                                 set_values=work_opts.set_values, repo_root=snap.path,
+                                 set_values=work_opts.set_values, api_versions=work_opts.api_versions,
+                                 repo_root=snap.path,
                                  use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root))
-        base_opts.set_needs_release = False  # the base may predate the chart
         if len(args.overlays) > 1:
             work_opts, base_opts = work_opts.for_several_overlays(), base_opts.for_several_overlays()
         def plan_of(i: int):

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ..build import build
     from ..errors import KcompileError
     from ..plan import compute_plan
-    from ._state import environment_name, store_for
+    from ._state import environment_name, store_for, warn_without_key
     from .build import build_options
 
     result = build(args.overlay, build_options(args))
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         base = store.latest(env)
     before = base.objects if base else []
-    after = store.mask([r.body for r in result.resources])
+    after = store.mask([r.body for r in result.resources], before)
+    warn_without_key(store)
     plan = compute_plan(before or [], after, environment=env, base_revision=base.revision if base else None,
                         show_unchanged=args.show_unchanged, kube_version=args.kube_version)
     sys.stdout.write(render(plan, args.format))

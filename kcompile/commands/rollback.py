@@ -1,12 +1,13 @@
 """`kcompile rollback OVERLAY --to-revision N`: print or re-apply revision N's manifests
 and record them as a new revision (like `kubectl rollout undo` and `helm rollback`).
 
-Secret values are never stored, only their keyed digests, so a stored Secret cannot be
-re-applied as it is. A Secret of revision N is restored from the current build when the
-build has that Secret (same namespace and name) with exactly the same values (same
-digests); otherwise the rollback stops before writing anything and names the Secret whose
-values must be put back in the overlay first. It never applies a Secret with placeholder
-or digest data. Revisions without Secret values roll back without building at all, so a
+Secret values are kept encrypted in the state, so revision N's Secrets come back exactly as
+they were applied; that needs the state key (the key file, or ``$KCOMPILE_STATE_KEY``), and
+without it the rollback stops before writing anything and says so. Revisions recorded
+before kcompile kept values (digests only) roll back as they did then: such a Secret is
+taken from the current build when the build has it with exactly the same values (same
+digests), and otherwise the rollback stops naming it. It never applies a Secret with
+digest data. Revisions whose Secrets were kept roll back without building at all, so a
 rollback works even when the working tree does not build.
 """
 
@@ -40,31 +41,34 @@ def _oid(o: dict) -> tuple:
     return (o.get("apiVersion"), o.get("kind"), md.get("namespace") or "", md.get("name"))
 
 
-def restore_secrets(objects: list[dict], current: list[dict], store, revision: int) -> list[dict]:
-    """``objects`` with each masked Secret's real values taken from ``current`` (the build)
-    where the digests match; raises KcompileError naming the first Secret that cannot be
-    restored. Error messages never include values."""
+def restore_secrets(objects: list[dict], current: list[dict], store, revision: int,
+                    positions: list[int] | None = None) -> list[dict]:
+    """``objects`` with each digest-only Secret (at ``positions``, default: every masked
+    one) given its real values from ``current`` (the build) where the digests match; raises
+    KcompileError naming the first Secret that cannot be restored. Messages never include
+    values."""
     from ..errors import KcompileError
     from ..state.masking import SENSITIVE_FIELDS, has_masked_values
 
     by_id = {_oid(o): o for o in current if o.get("kind") == "Secret"}
+    wanted = set(positions) if positions is not None else None
+    old = (f"revision {revision} was recorded before kcompile kept Secret values (digests only), so its Secrets "
+           "can only come from the current build")
     out = []
-    for o in objects:
-        if has_masked_values(o):
+    for i, o in enumerate(objects):
+        if has_masked_values(o) and (wanted is None or i in wanted):
             cur = by_id.get(_oid(o))
             md = o.get("metadata") or {}
             shown = f"{md.get('namespace')}/{md.get('name')}" if md.get("namespace") else md.get("name")
             if cur is None:
                 raise KcompileError(
-                    f"cannot roll back to revision {revision}: Secret {shown} is not in the current build, and "
-                    "Secret values are not kept in the state (by design); add it back to the overlay with the "
-                    "values it had, then retry")
+                    f"cannot roll back to revision {revision}: Secret {shown} is not in the current build, and {old}; "
+                    "add it back to the overlay with the values it had, then retry")
             masked = store.mask([cur])[0]
             if any(masked.get(f) != o.get(f) for f in SENSITIVE_FIELDS):
                 raise KcompileError(
                     f"cannot roll back to revision {revision}: Secret {shown} had other values then than the "
-                    "current build has, and Secret values are not kept in the state (by design); restore its "
-                    "old values in the overlay (or its source), then retry")
+                    f"current build has, and {old}; restore its old values in the overlay (or its source), then retry")
             o = dict(o)
             for f in SENSITIVE_FIELDS:
                 if f in o:
@@ -74,9 +78,8 @@ def restore_secrets(objects: list[dict], current: list[dict], store, revision: i
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..emit import render
+    from ..output.emit import render
     from ..errors import KcompileError
-    from ..state.masking import has_masked_values
     from ._state import git_commit, locate, record_with_kubectl, store_for
 
     overlay, root, env = locate(args)
@@ -86,17 +89,23 @@ def run(args: argparse.Namespace) -> int:
         known = [r.revision for r in store.history(env)]
         have = f"it has revisions {known[0]}..{known[-1]}" if known else "nothing was applied to it yet"
         raise KcompileError(f"environment {env!r} has no revision {args.to_revision} ({have})")
-    objects = target.objects or []
-    if any(has_masked_values(o) for o in objects):
+    objects, legacy = store.restore(env, target)
+    if legacy:
         from ..build import build
         from .build import build_options
 
+        if not store.key_available():
+            raise store.needs_key(f"rolling back to revision {args.to_revision} (recorded before kcompile kept "
+                                  "Secret values: its Secrets are matched against the build by keyed digest)")
         try:
             current = [r.body for r in build(overlay, build_options(args)).resources]
         except KcompileError as e:
-            e.message = f"rollback needs the current build to restore Secret values, and it failed: {e.message}"
+            e.message = (f"revision {args.to_revision} was recorded before kcompile kept Secret values, so rollback "
+                         f"needs the current build to restore them, and it failed: {e.message}")
             raise
-        objects = restore_secrets(objects, current, store, args.to_revision)
+        objects = restore_secrets(objects, current, store, args.to_revision, legacy)
+        print(f"kcompile: note: revision {args.to_revision} was recorded before kcompile kept Secret values; "
+              "its Secrets were taken from the current build (same values)", file=sys.stderr)
     manifests = render(objects)
     if args.dry_run:
         sys.stdout.write(manifests)

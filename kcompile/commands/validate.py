@@ -97,7 +97,7 @@ class _Validation:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from ..buildcache import new_run
+    from ..cache.builds import new_run
     from ..multi import ProgressBar, run_jobs
     from .build import build_options
 

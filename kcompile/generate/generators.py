@@ -2,7 +2,7 @@
 
 Sources are read in Kustomize's order — env files, literals, files — then kcompile's
 ``envVars`` (values from the process environment). Names get their content-hash suffix
-at the end of the build (``kcompile.hashing``), not here, because later transformers
+at the end of the build (``kcompile.generate.hashing``), not here, because later transformers
 and merges change the content first.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import KcompileError
 from ..model import GeneratorInfo, Origin, Resource
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
 
 _KEY = re.compile(r"[-._a-zA-Z0-9]+")
 _BOM = "\ufeff"

@@ -51,7 +51,7 @@ def strategic_merge(base: dict, patch: dict, schema: Any, *, file: str | None = 
                     line: int | None = None) -> dict | None:
     """Merge ``patch`` into ``base`` (which is modified and returned; pass a copy).
 
-    ``schema`` is the object's :class:`~kcompile.schema.TypeNode` or None. Returns None
+    ``schema`` is the object's :class:`~kcompile.patch.schema.TypeNode` or None. Returns None
     when the patch deletes the object (root ``$patch: delete``). ``patch`` is not changed.
     """
     ctx = _Ctx(file, line, getattr(schema, "schemas", None))
@@ -88,7 +88,7 @@ def _embedded_type(m: dict, ctx: _Ctx) -> Any:
     if ctx.schemas is not None and isinstance(av, str) and isinstance(kind, str):
         return ctx.schemas.type_for(av, kind)
     if isinstance(av, str) and isinstance(kind, str):
-        from ..schema import default_schemas
+        from .schema import default_schemas
 
         try:
             schemas = default_schemas()

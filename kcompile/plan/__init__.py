@@ -134,12 +134,13 @@ def compute_plan(
 def _config_refs(obj: dict) -> set[tuple[str, str]]:
     """(kind, name) of every ConfigMap/Secret a workload's pods read."""
     from ..model import Resource
-    from ..validate.checks import _refs, pod_spec
+    from ..validate.checks.pods import pod_spec
+    from ..validate.checks.references import config_references
 
     base, spec = pod_spec(Resource(body=obj))
     if spec is None:
         return set()
-    return {(kind, name) for kind, name, _, _ in _refs(spec, base)}
+    return {(kind, name) for kind, name, _, _ in config_references(spec, base)}
 
 
 def _config_warnings(changes: list[Change], after: list[dict]) -> None:
@@ -183,7 +184,7 @@ def _quota(after: list[dict]) -> list[QuotaUse]:
     if not any(o.get("kind") == "ResourceQuota" for o in after):
         return []
     from ..model import Resource
-    from ..validate.checks import namespace_usage
+    from ..validate.checks.pods import namespace_usage
     from ..validate.quantity import format_quantity, parse_quantity
 
     resources = [Resource(body=o) for o in after]

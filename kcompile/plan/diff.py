@@ -37,7 +37,7 @@ def merge_keys(api_version: str, kind: str, path: tuple[str, ...], kube_version:
     The one place the plan asks the schemas; without schemas (or for unknown kinds)
     lists are compared whole, which is what Kubernetes does for atomic lists."""
     try:
-        from ..schema import list_merge_keys
+        from ..patch.schema import list_merge_keys
     except ImportError:  # pragma: no cover - schema module always ships with kcompile
         return None
     try:

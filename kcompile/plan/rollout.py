@@ -23,7 +23,7 @@ _SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationCo
 def resolve_int_or_percent(value: Any, total: int, *, round_up: bool) -> int:
     """Kubernetes' IntOrString rule: an int as it is, ``"N%"`` as N% of ``total`` rounded
     up (surge) or down (unavailable); anything unreadable counts as 0."""
-    from ..validate.checks import resolve_int_or_percent as resolve
+    from ..validate.checks.pods import resolve_int_or_percent as resolve
 
     return resolve(value, total, round_up=round_up)
 

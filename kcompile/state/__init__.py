@@ -1,10 +1,12 @@
 """The state store: per environment, the numbered revisions that were applied.
 
-:class:`StateStore` is the interface plan/apply/history/rollback use; SQLite is the one
-implementation today (:mod:`.sqlite`, which is the only module that imports ``sqlite3``).
-Secret values never enter the store: ``data`` and ``stringData`` values are replaced by
-keyed digests (:mod:`.masking`; HMAC-SHA256 with a key kept beside the database in a
-file of mode 0600), enough to tell that a value changed.
+:class:`StateStore` is the interface plan/apply/history/rollback use; Two backends share one
+implementation of everything but connections, transactions and locks (:mod:`.store`):
+SQLite (:mod:`.sqlite`, the default, the only module importing ``sqlite3``) and PostgreSQL
+(:mod:`.postgres`, the only one importing ``psycopg``). Secret values never enter the store
+in plain text: in object bodies ``data``/``stringData`` values are keyed digests
+(:mod:`.masking`), enough for a plan; beside them each value is kept encrypted
+(:mod:`.crypto`) under a key that is not in the store, so rollback can restore it.
 """
 
 from __future__ import annotations
@@ -57,22 +59,47 @@ class StateStore(Protocol):
         """Store ``objects`` as the next revision of ``env``, atomically; Secret values are
         masked here. Takes the environment lock unless the caller holds it."""
 
-    def mask(self, objects: list[dict]) -> list[dict]:
-        """Copies of ``objects`` with Secret values replaced by this store's keyed digests."""
+    def mask(self, objects: list[dict], like: list[dict] | None = None) -> list[dict]:
+        """Copies of ``objects`` with Secret values replaced by this store's keyed digests
+        (without the key, by the digests of ``like``: values are then not compared)."""
+
+    def key_available(self) -> bool:
+        """Whether the state key is here (without it Secret values cannot be compared or
+        restored)."""
+
+    def restore(self, env: str, revision: Revision) -> tuple[list[dict], list[int]]:
+        """``revision``'s objects with Secret values decrypted, and the positions of objects
+        written before values were kept (digests only)."""
+
+    def check_writable(self) -> None:
+        """Raise KcompileError now (before any lock) if the store cannot be written."""
 
     def close(self) -> None: ...
 
 
-def default_state_path(repo_root: Path) -> Path:
-    """``$KCOMPILE_STATE`` if set, else ``<repo_root>/.kcompile/state.db``."""
+def is_url(spec: str | os.PathLike[str]) -> bool:
+    """Whether a ``--state`` value names a PostgreSQL server rather than an SQLite file."""
+    return isinstance(spec, str) and spec.startswith(("postgresql://", "postgres://"))
+
+
+def default_state_path(repo_root: Path) -> Path | str:
+    """``$KCOMPILE_STATE`` if set (a path, or a ``postgresql://`` URL), else
+    ``<repo_root>/.kcompile/state.db``."""
     env = os.environ.get("KCOMPILE_STATE")
     if env:
-        return Path(env)
+        return env if is_url(env) else Path(env)
     return repo_root / ".kcompile" / "state.db"
 
 
-def open_store(path: Path) -> StateStore:
-    """The store at ``path`` (SQLite). Nothing is created until the first ``record``."""
+def open_store(spec: Path | str, repo_root: Path | None = None) -> StateStore:
+    """The store ``spec`` names: a ``postgresql://`` URL (its key file, when
+    ``$KCOMPILE_STATE_KEY`` is not set, is ``<repo_root>/.kcompile/state.key``) or an SQLite
+    file. Nothing is created until the first ``record``."""
+    if is_url(spec):
+        from .postgres import PostgresStore
+
+        root = repo_root if repo_root is not None else Path.cwd()
+        return PostgresStore(str(spec), root / ".kcompile" / "state.key")
     from .sqlite import SQLiteStore
 
-    return SQLiteStore(path)
+    return SQLiteStore(Path(spec))

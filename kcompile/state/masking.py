@@ -29,8 +29,24 @@ def is_digest(value: Any) -> bool:
 
 
 def is_sensitive(obj: dict) -> bool:
-    """Whether ``obj`` carries values that must never be stored or shown."""
+    """Whether ``obj`` carries values that must never be stored or shown (a ``data`` that
+    is not a map is still a value: it is masked whole)."""
     return obj.get("kind") in SENSITIVE_KINDS and any(obj.get(f) is not None for f in SENSITIVE_FIELDS)
+
+
+def sensitive_items(obj: dict) -> list[tuple[str, str | None, object]]:
+    """(field, data key, value) of each Secret value in ``obj``; the key is None for a
+    ``data``/``stringData`` that is not a map (masked as one value)."""
+    out: list[tuple[str, str | None, object]] = []
+    if obj.get("kind") not in SENSITIVE_KINDS:
+        return out
+    for f in SENSITIVE_FIELDS:
+        v = obj.get(f)
+        if isinstance(v, dict):
+            out.extend((f, k, x) for k, x in v.items())
+        elif v is not None:
+            out.append((f, None, v))
+    return out
 
 
 def mask_secrets(objects: list[dict], digest: Callable[[object], str]) -> list[dict]:
@@ -42,11 +58,11 @@ def mask_secrets(objects: list[dict], digest: Callable[[object], str]) -> list[d
         if is_sensitive(o):
             o = dict(o)
             for f in SENSITIVE_FIELDS:
-                value = o.get(f)
-                if isinstance(value, dict):
-                    o[f] = {k: (v if is_digest(v) else digest(v)) for k, v in value.items()}
-                elif value is not None and not is_digest(value):
-                    o[f] = digest(value)  # not a map (invalid, but built with --no-validate): still a secret
+                v = o.get(f)
+                if isinstance(v, dict):
+                    o[f] = {k: (x if is_digest(x) else digest(x)) for k, x in v.items()}
+                elif v is not None and not is_digest(v):
+                    o[f] = digest(v)
         out.append(o)
     return out
 
@@ -54,6 +70,4 @@ def mask_secrets(objects: list[dict], digest: Callable[[object], str]) -> list[d
 def has_masked_values(obj: dict) -> bool:
     """Whether a stored object's Secret values are digests (so it cannot be re-applied
     as it is)."""
-    return obj.get("kind") in SENSITIVE_KINDS and any(
-        is_digest(v) for f in SENSITIVE_FIELDS
-        for v in (obj[f].values() if isinstance(obj.get(f), dict) else [obj.get(f)]))
+    return any(is_digest(v) for _, _, v in sensitive_items(obj))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
+from .config import DEFAULT, TransformerConfig
 
 _TAIL = r"(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?"
 
@@ -43,6 +43,9 @@ class ImageRule:
         self.new_tag = as_text(entry.get("newTag")) if entry.get("newTag") is not None else ""
         self.digest = as_text(entry.get("digest")) if entry.get("digest") is not None else ""
         self.tag_suffix = as_text(entry.get("tagSuffix")) if entry.get("tagSuffix") is not None else ""
+        # What every image this entry matches starts with: the name up to its first
+        # character with a meaning in a regular expression (a cheap test before the match).
+        self.prefix = re.split(r"[.^$*+?{}\[\]\\|()]", name, maxsplit=1)[0]
         try:
             # Kustomize puts the name into the pattern unescaped; so do we, for identical matches.
             self.pattern: re.Pattern[str] | None = re.compile(f"^{name}{_TAIL}$")
@@ -84,26 +87,36 @@ def _visit_containers(node: Any, fn) -> None:
             _visit_containers(v, fn)
 
 
-def apply_images(resources: list[Resource], images: Any, *, file: str | None = None) -> None:
+def apply_images(resources: list[Resource], images: Any, *, file: str | None = None,
+                 config: TransformerConfig = DEFAULT) -> None:
+    """Apply every ``images`` entry, in order, to every image field: in every container
+    list found, and at the configuration's ``images`` field specs where an image is set.
+
+    Kustomize runs one transformer per entry, each a walk over every object; since which
+    fields hold images does not depend on their values, the fields are found in one walk
+    and each entry is then applied to them in the same order (334 entries x 3000 objects
+    were 334 walks of everything)."""
     if not images:
         return
     if not isinstance(images, list):
         raise KcompileError("images must be a list", file)
     rules = [ImageRule(e, file) for e in images]
+    existing_only = config.memo("images", lambda: SpecIndex([s._replace(create=False) for s in config.images]))
+    slots: list[tuple[dict[str, Any], str]] = []
+
+    def collect(parent: dict[str, Any], key: str) -> None:
+        slots.append((parent, key))
+
+    for r in resources:
+        if not r.body:
+            continue
+        if r.kind != "CustomResourceDefinition":
+            _visit_containers(r.body, collect)
+        group, version = split_api_version(r.api_version)
+        existing_only.apply(r.body, group, version, r.kind, collect)
     for rule in rules:
-        def setter(parent: dict[str, Any], key: str) -> None:
+        prefix = rule.prefix
+        for parent, key in slots:
             v = parent.get(key)
-            if isinstance(v, str):
+            if isinstance(v, str) and v.startswith(prefix):
                 parent[key] = rule.rewrite(v)
-
-        for r in resources:
-            if not r.body:
-                continue
-            if r.kind != "CustomResourceDefinition":
-                _visit_containers(r.body, setter)
-            group, version = split_api_version(r.api_version)
-            _EXISTING_ONLY.apply(r.body, group, version, r.kind, setter)
-
-
-# The images field specs, applied only where an image is already set.
-_EXISTING_ONLY = SpecIndex([s._replace(create=False) for s in fieldspecs.IMAGES])

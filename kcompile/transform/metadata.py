@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
-from ..fieldspecs import FieldSpec
+from ..fields.path import SpecIndex
+from ..fields.specs import FieldSpec
 from ..model import Resource, split_api_version
-from ..yamlio import as_text
+from ..yaml.scalars import as_text
+from .config import DEFAULT, TransformerConfig
 
 
 def _string_map(pairs: Any, what: str, file: str | None) -> dict[str, str]:
@@ -44,20 +45,20 @@ def add_pairs(resources: list[Resource], pairs: dict[str, str], specs: list[Fiel
         index.apply(r.body, group, version, r.kind, setter)
 
 
-def label_specs(entry: dict[str, Any]) -> list[FieldSpec]:
+def label_specs(entry: dict[str, Any], config: TransformerConfig = DEFAULT) -> list[FieldSpec]:
     """Field specs for one ``labels:`` entry (includeSelectors / includeTemplates)."""
     extra = [
         fieldspecs.fs(f["path"], f.get("kind", ""), f.get("group", ""), f.get("version", ""), bool(f.get("create")))
         for f in entry.get("fields") or []
-    ]
+    ] + list(config.labels)
     if _truthy(entry.get("includeSelectors")):
-        return extra + fieldspecs.COMMON_LABELS
+        return extra + list(config.common_labels)
     specs = list(extra)
     if _truthy(entry.get("includeTemplates")):
         # Kustomize v5.8 labels StatefulSet volumeClaimTemplates with the templates too.
-        specs += fieldspecs.TEMPLATE_LABELS + fieldspecs.VOLUME_CLAIM_TEMPLATE_LABELS
+        specs += list(config.template_labels) + list(config.volume_claim_template_labels)
     elif _truthy(entry.get("includeVolumeClaimTemplates")):
-        specs += fieldspecs.VOLUME_CLAIM_TEMPLATE_LABELS
+        specs += list(config.volume_claim_template_labels)
     return specs + fieldspecs.METADATA_LABELS
 
 
@@ -71,17 +72,19 @@ def apply_labels(
     labels: Any,
     *,
     file: str | None = None,
+    config: TransformerConfig = DEFAULT,
 ) -> None:
     """``labels:`` entries first, then ``commonLabels`` (Kustomize's order)."""
     for entry in labels or []:
         if not isinstance(entry, dict):
             raise KcompileError("each labels entry must be a map with 'pairs'", file)
         pairs = _string_map(entry.get("pairs"), "labels.pairs", file)
-        add_pairs(resources, pairs, label_specs(entry), "labels")
-    add_pairs(resources, _string_map(common_labels, "commonLabels", file), fieldspecs.COMMON_LABELS, "labels")
+        add_pairs(resources, pairs, label_specs(entry, config), "labels")
+    add_pairs(resources, _string_map(common_labels, "commonLabels", file), list(config.common_labels), "labels")
 
 
-def apply_annotations(resources: list[Resource], annotations: Any, *, file: str | None = None) -> None:
+def apply_annotations(resources: list[Resource], annotations: Any, *, file: str | None = None,
+                      config: TransformerConfig = DEFAULT) -> None:
     add_pairs(
-        resources, _string_map(annotations, "commonAnnotations", file), fieldspecs.COMMON_ANNOTATIONS, "annotations"
+        resources, _string_map(annotations, "commonAnnotations", file), list(config.common_annotations), "annotations"
     )

@@ -1,7 +1,8 @@
 """Name references: after renames (prefix, suffix, namespace, hash), update every field
 that refers to a renamed object by its old name (Kustomize's nameReference semantics).
 
-One mechanism driven by one table (``fieldspecs.NAME_REFERENCES``). Candidates are
+One mechanism driven by one table (``fieldspecs.NAME_REFERENCES``, plus what
+``configurations`` add). Candidates are
 indexed by previous name, so the pass is linear in the number of referring fields
 rather than quadratic in the number of objects.
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .. import fieldspecs
+from ..fields import specs as fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import walk
+from ..fields.path import walk
 from ..model import CLUSTER_SCOPED_NS, Resource, split_api_version
+from .config import DEFAULT, TransformerConfig
 
 
 def _selected(group: str, version: str, kind: str, tg: str, tv: str, tk: str) -> bool:
@@ -108,8 +110,9 @@ def _select(
     raise KcompileError(f"{referrer.r.id()} refers to {old!r}, which could mean several objects: {ids}", file, line)
 
 
-def fix_name_references(resources: list[Resource]) -> None:
-    """Rewrite references to renamed objects in every referring field."""
+def fix_name_references(resources: list[Resource], config: TransformerConfig = DEFAULT) -> None:
+    """Rewrite references to renamed objects in every referring field of the
+    configuration's name-reference table."""
     index = _Index(resources)
     if not index.by_prev_name:
         return
@@ -119,7 +122,7 @@ def fix_name_references(resources: list[Resource]) -> None:
         group, version = split_api_version(r.api_version)
         org_kind = r.previous[0][0] if r.previous else r.kind
         referrer: _Referrer | None = None
-        for target, spec in _referring_specs(group, version, org_kind):
+        for target, spec in _referring_specs(config, group, version, org_kind):
             if referrer is None:
                 referrer = _Referrer(r)
             role_ref = None
@@ -130,18 +133,11 @@ def fix_name_references(resources: list[Resource]) -> None:
             walk(r.body, spec.path, _setter(index, referrer, target, role_ref))
 
 
-_BY_KIND: dict[tuple[str, str, str], list] = {}
-
-
-def _referring_specs(group: str, version: str, kind: str) -> list:
-    """(target, spec) pairs whose referrer spec selects this kind (memoized)."""
-    key = (group, version, kind)
-    got = _BY_KIND.get(key)
-    if got is None:
-        got = _BY_KIND[key] = [
-            (t, s) for t in fieldspecs.NAME_REFERENCES for s in t.referrers if s.selects(group, version, kind)
-        ]
-    return got
+def _referring_specs(config: TransformerConfig, group: str, version: str, kind: str) -> list:
+    """(target, spec) pairs whose referrer spec selects this kind (memoized per config)."""
+    return config.memo(("nameref", group, version, kind), lambda: [
+        (t, s) for t in config.name_references for s in t.referrers if s.selects(group, version, kind)
+    ])
 
 
 def _setter(index: _Index, referrer: _Referrer, target: fieldspecs.NameRef, role_ref):

@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 from ..errors import KcompileError
 from ..model import Resource, ResId, deep_copy, split_api_version
-from ..selectors import Target
-from ..yamlio import Document, load_documents
+from .selectors import ResourceIndex, Target
+from ..yaml.read import load_documents
+from ..yaml.scalars import Document
 
 
 class Patch:
@@ -114,29 +115,15 @@ def _matches_any_id(r: Resource, pid: ResId) -> bool:
 SmpFunc = Callable[[dict, dict, Any, str, int | None], dict | None]
 
 
-class NameIndex:
-    """Objects by (kind, name) over current and previous ids, so that finding the
-    object a patch names is not a scan of every object (1000 patches x 3000 objects)."""
-
-    def __init__(self, resources: list[Resource]) -> None:
-        self.by_name: dict[tuple[str, str], list[Resource]] = {}
-        for r in resources:
-            if not r.body:
-                continue
-            keys = {(r.kind, r.name)} | {(k, n) for k, _, n in r.previous}
-            for key in keys:
-                self.by_name.setdefault(key, []).append(r)
-
-    def candidates(self, kind: str, name: str) -> list[Resource]:
-        return self.by_name.get((kind, name), [])
-
-
 def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger",
-                index: NameIndex | None = None) -> list[Resource]:
+                index: ResourceIndex | None = None) -> list[Resource]:
     """Apply one patch; returns the resource list (objects a patch deleted removed).
-    ``index`` (a :class:`NameIndex` of ``resources``) speeds up finding the target."""
+    ``index`` (a :class:`ResourceIndex` of ``resources``, kept up to date here) finds the
+    objects a patch selects without a scan of every object."""
+    if index is None:
+        index = ResourceIndex(resources)
     if patch.ops is not None:
-        return _apply_json6902(resources, patch)
+        return _apply_json6902(resources, patch, index)
     assert patch.smp is not None
     deleted = False
     if patch.target is not None:
@@ -144,16 +131,16 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
             raise KcompileError(
                 "a patches entry with a target may hold only one strategic-merge document", patch.file, patch.line
             )
-        selected = [r for r in resources if patch.target.matches(r)]
+        selected = index.select(patch.target)
         if not selected:
             raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
         for r in selected:
             deleted |= _apply_smp(r, patch.smp[0], patch, merge)
+        index.refresh(selected)
     else:
         for doc in patch.smp:
             pid = _patch_id(doc.data)
-            pool = index.candidates(pid.kind, pid.name) if index is not None else resources
-            found = [r for r in pool if r.body and _matches_any_id(r, pid)]
+            found = [r for r in index.candidates(name=pid.name) if r.body and _matches_any_id(r, pid)]
             if not found:
                 raise KcompileError(
                     f"no object matches strategic-merge patch for {pid.kind}/{pid.name}"
@@ -164,6 +151,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
                 ids = ", ".join(str(r.id()) for r in found)
                 raise KcompileError(f"strategic-merge patch matches several objects: {ids}", patch.file, doc.line)
             deleted |= _apply_smp(found[0], doc, patch, merge)
+            index.refresh(found)
     # Only a patch that deleted an object costs a pass over the list (a scan after every
     # patch made N patches over N objects quadratic: 3 million checks at N=1000).
     return [r for r in resources if r.body] if deleted else resources
@@ -193,18 +181,19 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     return not r.body
 
 
-def _apply_json6902(resources: list[Resource], patch: Patch) -> list[Resource]:
+def _apply_json6902(resources: list[Resource], patch: Patch, index: ResourceIndex) -> list[Resource]:
     from ..patch.json6902 import apply_json6902
 
     if patch.target is None:
         raise patch.target_error("a JSON 6902 patch needs a 'target'")
-    selected = [r for r in resources if patch.target.matches(r)]
+    selected = index.select(patch.target)
     if not selected:
         raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
     for r in selected:
         r.store_previous()
         r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line)
         r.patched_by.append((patch.file, patch.line))
+    index.refresh(selected)
     return resources
 
 
@@ -221,7 +210,7 @@ class StrategicMerger:
     @property
     def schemas(self) -> Any:
         if self._schemas is None:
-            from ..schema import SchemaSet
+            from ..patch.schema import SchemaSet
 
             self._schemas = SchemaSet.load(self.kube_version)
             for doc, f in self.pending_openapi:

@@ -16,8 +16,8 @@ from typing import Any, Iterator
 
 from ..errors import KcompileError
 from ..model import Resource, split_api_version
-from ..selectors import parse_label_selector
-from ..yamlio import _resolve_plain, as_text
+from .selectors import ResourceIndex, literal_pattern, parse_label_selector
+from ..yaml.scalars import resolve_plain, as_text
 
 DEFAULT_FIELD_PATH = "metadata.name"
 
@@ -153,7 +153,7 @@ def _walk(node: Any, parts: list[str], found: list, create: Any) -> None:
             _walk(node[k], parts[1:], found, create)
 
 
-def _source_value(resources: list[Resource], r: dict[str, Any], file, line) -> Any:
+def _source_value(index: ResourceIndex, r: dict[str, Any], file, line) -> Any:
     if "sourceValue" in r and r.get("source") is not None:
         raise KcompileError("a replacement has both 'source' and 'sourceValue'; keep one", file, line)
     if "sourceValue" in r:
@@ -161,7 +161,10 @@ def _source_value(resources: list[Resource], r: dict[str, Any], file, line) -> A
     source = r.get("source")
     if not isinstance(source, dict):
         raise KcompileError("a replacement needs a 'source' (or 'sourceValue') and 'targets'", file, line)
-    matches = [res for res in resources if res.body and any(_source_selected(source, i) for i in _ids(res))]
+    kind, name = source.get("kind"), source.get("name")
+    pool = index.candidates(as_text(kind) if kind not in (None, "") else None,
+                            as_text(name) if name not in (None, "") else None)
+    matches = [res for res in pool if res.body and any(_source_selected(source, i) for i in _ids(res))]
     desc = "/".join(as_text(source[k]) for k in ("kind", "name") if source.get(k))
     if not matches:
         raise KcompileError(f"replacement source {desc or source} matches no object", file, line)
@@ -196,19 +199,21 @@ def _convert(value: Any, current: Any) -> Any:
         return text
     if current is None:
         return value
-    resolved = _resolve_plain(text) if text else text
+    resolved = resolve_plain(text) if text else text
     return resolved
 
 
 def apply_replacements(resources: list[Resource], replacements: list[dict], *, file: str | None = None,
-                       line: int | None = None) -> None:
-    """Apply replacements in order, mutating the objects' bodies."""
+                       line: int | None = None, index: ResourceIndex | None = None) -> None:
+    """Apply replacements in order, mutating the objects' bodies. ``index``, a
+    :class:`ResourceIndex` of ``resources`` shared by several calls, is kept up to date."""
     from ..model import deep_copy
 
+    index = index or ResourceIndex(resources)
     for r in replacements:
         if not isinstance(r, dict) or not r.get("targets"):
             raise KcompileError("a replacement needs a 'source' (or 'sourceValue') and 'targets'", file, line)
-        value = _source_value(resources, r, file, line)
+        value = _source_value(index, r, file, line)
         for t in r["targets"]:
             if not isinstance(t, dict) or not isinstance(t.get("select"), dict):
                 raise KcompileError("each replacement target needs a 'select'", file, line)
@@ -217,7 +222,9 @@ def apply_replacements(resources: list[Resource], replacements: list[dict], *, f
             paths = [as_text(p) for p in (t.get("fieldPaths") or [DEFAULT_FIELD_PATH])]
             opts = t.get("options") or {}
             create = bool(opts.get("create"))
-            for res in resources:
+            sel = t["select"]
+            touched = []
+            for res in index.candidates(literal_pattern(sel.get("kind")), literal_pattern(sel.get("name"))):
                 if not res.body or not select.meta_ok(res):
                     continue
                 ids = list(_ids(res))
@@ -226,6 +233,7 @@ def apply_replacements(resources: list[Resource], replacements: list[dict], *, f
                     continue
                 if not any(select.selects_id(i) for i in ids):
                     continue
+                touched.append(res)
                 for fp in paths:
                     spots: list = []
                     _walk(res.body, split_path(fp), spots, create=True if create else None)
@@ -252,3 +260,4 @@ def apply_replacements(resources: list[Resource], replacements: list[dict], *, f
                                 parts[idx] = v
                             new = as_text(delim).join(parts)
                         container[key] = _convert(new, current)
+            index.refresh(touched)  # a target field may be a name

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import fieldspecs
 from ..errors import KcompileError
-from ..fieldpath import SpecIndex
+from ..fields.path import SpecIndex
 from ..model import Resource, split_api_version
+from .config import DEFAULT, TransformerConfig
 
 
-def apply_replicas(resources: list[Resource], replicas: Any, *, file: str | None = None) -> None:
+def apply_replicas(resources: list[Resource], replicas: Any, *, file: str | None = None,
+                   config: TransformerConfig = DEFAULT, specs: Any = None) -> None:
+    """``specs`` (a ReplicaCountTransformer's fieldSpecs) replaces the configuration's table."""
+    table = config.memo("replicas", lambda: SpecIndex(config.replicas)) if specs is None else SpecIndex(specs)
     for entry in replicas or []:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise KcompileError("each replicas entry needs a 'name' and a 'count'", file)
@@ -30,9 +33,9 @@ def apply_replicas(resources: list[Resource], replicas: Any, *, file: str | None
             if not r.body or not any(n == name for n in _names(r)):
                 continue
             group, version = split_api_version(r.api_version)
-            if _REPLICAS.for_kind(group, version, r.kind):
+            if table.for_kind(group, version, r.kind):
                 found = True
-                _REPLICAS.apply(r.body, group, version, r.kind, setter)
+                table.apply(r.body, group, version, r.kind, setter)
         if not found:
             raise KcompileError(
                 f"replicas: no Deployment, ReplicaSet, ReplicationController or StatefulSet named {name!r}", file
@@ -44,5 +47,3 @@ def _names(r: Resource):
     for _, _, n in r.previous:
         yield n
 
-
-_REPLICAS = SpecIndex(fieldspecs.REPLICAS)

@@ -32,7 +32,7 @@ class Finding:
             if self.resource is None:
                 self._where = (None, None)
             else:
-                from ..locate import field_location
+                from .locate import field_location
 
                 self._where = field_location(self.resource, self.segments)
         return self._where

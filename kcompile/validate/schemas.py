@@ -20,7 +20,7 @@ DEFINITIONS_ID = "https://kubernetes.io/api/_definitions.json"
 
 
 def _schema_dir(kube_version: str | None) -> Path:
-    from ..schema import _schema_root, normalize_version
+    from ..patch.schema import _schema_root, normalize_version
 
     return _schema_root() / f"v{normalize_version(kube_version)}-local-strict"
 
@@ -35,20 +35,29 @@ def _kind_file(directory: Path, api_version: str, kind: str) -> Path:
 
 
 class SchemaValidator:
-    def __init__(self, kube_version: str | None, extra_schemas: Any = None) -> None:
-        import jsonschema_rs
+    """jsonschema-rs validators per kind, built on first use (importing jsonschema-rs and
+    loading the definitions into its registry is the costly part, paid only when an
+    object needs it: a custom kind, or one the compiled check did not pass)."""
 
-        self.rs = jsonschema_rs
+    def __init__(self, kube_version: str | None, extra_schemas: Any = None) -> None:
         self.directory = _schema_dir(kube_version)
-        with open(self.directory / "_definitions.json", encoding="utf-8") as f:
-            defs = json.load(f)
-        self.registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)])
+        self._registry: Any = None
         self.validators: dict[tuple[str, str], Any] = {}
         self.crd_schemas: dict[tuple[str, str], dict] = {}
         self.broken: dict[tuple[str, str], str] = {}
         for entry in extra_schemas or []:
             doc = entry[0] if isinstance(entry, tuple) else entry
             self.add_schemas(doc)
+
+    @property
+    def registry(self) -> Any:
+        if self._registry is None:
+            import jsonschema_rs
+
+            with open(self.directory / "_definitions.json", encoding="utf-8") as f:
+                defs = json.load(f)
+            self._registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)])
+        return self._registry
 
     def add_schemas(self, doc: Any) -> None:
         """Take schemas for custom kinds from a CustomResourceDefinition (every version's
@@ -110,8 +119,10 @@ class SchemaValidator:
                     schema = None  # same file name, other group
         v = None
         if schema is not None:
+            import jsonschema_rs
+
             try:
-                v = self.rs.validator_for(schema, registry=self.registry)
+                v = jsonschema_rs.validator_for(schema, registry=self.registry)
             except Exception as e:  # a user-supplied schema jsonschema-rs cannot compile
                 self.broken[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
         self.validators[key] = v
@@ -145,13 +156,20 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
     kinds with no schema at all get one note per kind."""
     if not resources:
         return []
+    from ..patch.schema import _cache_dir
+    from .compiled import load
+
     sv = SchemaValidator(kube_version, extra_schemas)
+    compiled = load(sv.directory, _cache_dir())
     for r in resources:
         if r.kind == "CustomResourceDefinition":
             sv.add_schemas(r.body)
     findings: list[Finding] = []
     skipped: dict[tuple[str, str], int] = {}
     for r in resources:
+        key = (r.api_version, r.kind)
+        if key not in sv.crd_schemas and compiled.has(*key) and compiled.is_valid(*key, r.body):
+            continue  # valid: jsonschema-rs would find nothing either
         v = sv.validator(r.api_version, r.kind)
         if v is None:
             skipped[(r.api_version, r.kind)] = skipped.get((r.api_version, r.kind), 0) + 1

@@ -43,7 +43,7 @@ spec:
 
 
 def values():
-    from kcompile.yamlio import load_one
+    from kcompile.yaml.read import load_one
 
     return load_one(VALUES)
 
@@ -104,10 +104,9 @@ def test_any_value_reads_back_at_any_depth(tmp_path_factory, value, depth):
                 + "".join("  " + ln + "\n" for ln in nest.splitlines())
                 + f"  {pad}v: {{{{ values.v | to_yaml_block }}}}\n"
                 + f"  {pad}l:\n  {pad}- {{{{ values.v | to_yaml_block }}}}\n")
-    import json
-
-    chart = make_chart(tmp, {"cm.yaml.j2": template}, values="v: " + json.dumps(value) + "\n")
-    data = render(chart)[0].body["data"]
+    # given as an overlay's values: the chart's own values.yaml drops nulls, as Helm's does
+    chart = make_chart(tmp, {"cm.yaml.j2": template})
+    data = render(chart, [("values.yaml", {"v": value})])[0].body["data"]
     for i in range(depth):
         data = data[f"k{i}"]
     assert data["v"] == value

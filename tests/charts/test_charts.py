@@ -11,7 +11,7 @@ from kcompile.charts.render import render_chart
 from kcompile.charts.values import parse_set
 from kcompile.cli import main
 from kcompile.errors import KcompileError
-from kcompile.yamlio import load_documents
+from kcompile.yaml.read import load_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,12 @@ def test_values_precedence_and_deep_merge(tmp_path):
 
 
 def test_set_syntax():
-    assert parse_set("web.image.tag=1.25") == ("web", ["image", "tag"], 1.25)
+    # typed as Helm's --set types values: booleans, null and integers; the rest is text
+    assert parse_set("web.image.tag=1.25") == ("web", ["image", "tag"], "1.25")
+    assert parse_set("web.mode=0755") == ("web", ["mode"], "0755")
+    assert parse_set("web.on=TRUE") == ("web", ["on"], True) and parse_set("web.x=Null") == ("web", ["x"], None)
+    assert parse_set("web.n=-12") == ("web", ["n"], -12) and parse_set("web.z=0") == ("web", ["z"], 0)
+    assert parse_set("web.y=yes") == ("web", ["y"], "yes")
     assert parse_set("web.replicas=3") == ("web", ["replicas"], 3)
     assert parse_set("web.name=\"007\"") == ("web", ["name"], "007")
     assert parse_set("web.hosts[1].name=x") == ("web", ["hosts", 1, "name"], "x")
@@ -75,11 +80,11 @@ def test_schema_violation_names_path_and_file(tmp_path):
     ("{{ 'hello' | b64enc }}|{{ 'aGVsbG8=' | b64dec }}", "aGVsbG8=|hello"),
     ("{{ 'x' | sha256 | trunc(8) }}", "2d711642"),
     ("{{ 0 | default('d') }}|{{ '' | default('d') }}|{{ 'v' | default('d') }}|{{ values.missing | default('d') }}", "d|d|v|d"),
-    ("{{ false | required('m') }}|{{ 0 | required('m') }}", "False|0"),
+    ("{{ false | required('m') }}|{{ 0 | required('m') }}", "false|0"),
     ("{{ 'web-' | trim_suffix('-') }}|{{ 'abcdef' | trunc(3) }}", "web|abc"),
     ("{{ values | dig('a', 'b', 'none') }}|{{ values | dig('x', 'y', 'none') }}", "deep|none"),
     ("{{ merge({'a': {'x': 1}}, {'a': {'x': 2, 'y': 3}, 'b': 4}) | to_json }}", '{"a": {"x": 1, "y": 3}, "b": 4}'),
-    ("{{ semver_compare('>=1.21.0', '1.25.3') }}|{{ semver_compare('<1.21', '1.25.3') }}|{{ semver_compare('^1.2', '2.0.0') }}", "True|False|False"),
+    ("{{ semver_compare('>=1.21.0', '1.25.3') }}|{{ semver_compare('<1.21', '1.25.3') }}|{{ semver_compare('^1.2', '2.0.0') }}", "true|false|false"),
 ])
 def test_filters(tmp_path, template, expected):
     from kcompile.charts.environment import ChartEnvironment

@@ -62,7 +62,7 @@ class Repo:
         self.state = root / "state.db"
 
     def write(self, objects: list[dict], extra: str = "") -> None:
-        from kcompile.yamlio import dump_all
+        from kcompile.yaml.write import dump_all
 
         (self.ov / "objects.yaml").write_text(dump_all(objects))
         (self.ov / "kcompile.yaml").write_text("resources: [objects.yaml]\nnamespace: dev\n" + extra)
@@ -431,7 +431,7 @@ def test_history_and_rollback_round_trip(repo, capsys):
     assert code == 0 and "REVISION" in out and "two" in out
     code, out, err = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run")
     assert code == 0 and "image: app:1" in out
-    assert "hunter2-first" in out  # the Secret's values come back from the build (same digests)
+    assert "hunter2-first" in out  # the Secret's values come back from the state
     assert len(repo.history(capsys)) == 2  # dry run records nothing
     code, out, err = repo.run(capsys, "rollback", "--to-revision", "1")
     assert code == 0 and "recorded revision 3" in err
@@ -447,12 +447,19 @@ def test_history_and_rollback_round_trip(repo, capsys):
     assert code == 1 and "no revision 9" in err and "1..3" in err
 
 
-def test_rollback_refuses_secrets_it_cannot_restore(repo, capsys):
+def test_digest_only_revisions_take_secrets_from_the_build_or_refuse(repo, capsys):
+    """Revisions recorded before Secret values were kept (schema 2: digests only) roll back
+    as they did: from the build when its values have the same digests, else a refusal."""
     repo.run(capsys, "apply")
     repo.write([deployment(), CM, {**SECRET, "stringData": {"password": "changed-value"}}, QUOTA])
     repo.run(capsys, "apply")
+    db = sqlite3.connect(repo.state)
+    db.execute("DELETE FROM secret_values WHERE revision = 1")  # what a schema-2 revision holds
+    db.commit()
+    db.close()
     code, out, err = repo.run(capsys, "rollback", "--to-revision", "1")
     assert code == 1 and "Secret dev/creds had other values" in err
+    assert "recorded before kcompile kept Secret values" in err
     assert "hunter2" not in err + out and "changed-value" not in err + out
     assert len(repo.history(capsys)) == 2
     repo.write([deployment(), CM])  # the Secret is gone from the overlay

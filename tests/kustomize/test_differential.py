@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml as pyyaml
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents, load_one
 from kcompile.cli import main
 
 CASES = Path(__file__).parent / "cases"
@@ -27,7 +27,7 @@ def case_dirs() -> list[Path]:
 
 def case_config(case: Path) -> dict:
     f = case / "case.yaml"
-    return yamlio.load_one(f.read_text()) if f.exists() else {}
+    return load_one(f.read_text()) if f.exists() else {}
 
 
 def kcompile_build(capsys, overlay: Path, *extra: str) -> str:
@@ -44,7 +44,7 @@ def kustomize_build(kubectl: Path, overlay: Path) -> str:
 
 
 def documents(text: str) -> list:
-    return [d.data for d in yamlio.load_documents(text)]
+    return [d.data for d in load_documents(text)]
 
 
 def test_corpus_is_large_enough():

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents
+from kcompile.yaml.write import dump
 from kcompile.errors import KcompileError
 from kcompile.patch.strategic import strategic_merge
-from kcompile.schema import SchemaSet, default_schemas
+from kcompile.patch.schema import SchemaSet, default_schemas
 
 from .cases import CASES, DEP, SVC
 
@@ -38,8 +39,8 @@ def ours(case: dict) -> dict | None:
 
 
 def reference(case: dict, kubectl: Path, tmp: Path) -> dict | None:
-    (tmp / "base.yaml").write_text(yamlio.dump(case["base"]))
-    (tmp / "patch.yaml").write_text(yamlio.dump(case["patch"]))
+    (tmp / "base.yaml").write_text(dump(case["base"]))
+    (tmp / "patch.yaml").write_text(dump(case["patch"]))
     if case["ref"] == "kubectl":
         cmd = [str(kubectl), "patch", "--local", "-f", "base.yaml", "--type", "strategic",
                "--patch-file", "patch.yaml", "-o", "yaml"]
@@ -48,7 +49,7 @@ def reference(case: dict, kubectl: Path, tmp: Path) -> dict | None:
         cmd = [str(kubectl), "kustomize", "."]
     proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    docs = [d.data for d in yamlio.load_documents(proc.stdout)]
+    docs = [d.data for d in load_documents(proc.stdout)]
     return docs[0] if docs else None
 
 

@@ -42,7 +42,7 @@ def test_revisions_are_numbered_per_environment(store):
     latest = store.latest("a")
     assert latest.revision == 2 and [o["kind"] for o in latest.objects] == ["ConfigMap", "Secret"]
     assert store.get("a", 1).objects == [CM]
-    assert store.environments() == ["a", "b"]
+    assert [e for e, *_ in store.environments()] == ["a", "b"]
     assert r3.user  # the login name or $KCOMPILE_USER
 
 
@@ -78,8 +78,11 @@ def test_a_lost_or_foreign_key_is_reported_not_silently_replaced(tmp_path):
     s.close()
     key = s.key_path.read_bytes()
     s.key_path.unlink()
-    with pytest.raises(KcompileError, match="key file .* is missing"):
+    with pytest.raises(KcompileError, match="needs the state key of state file .* restore the key file"):
         SQLiteStore(path).mask([SECRET])
+    with pytest.raises(KcompileError, match="recording a revision needs the state key"):
+        SQLiteStore(path).record("a", [SECRET])
+    assert not s.key_path.exists()  # never silently replaced by a new key
     s.key_path.write_bytes(os.urandom(32))
     with pytest.raises(KcompileError, match="does not belong to state"):
         SQLiteStore(path).record("a", [SECRET])

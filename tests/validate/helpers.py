@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_documents
 from kcompile.model import Origin, Resource
 
 
@@ -12,7 +12,7 @@ def load(tmp_path: Path, text: str, name: str = "r.yaml") -> list[Resource]:
     """Write ``text`` to ``tmp_path/name`` and load every document as a Resource."""
     f = tmp_path / name
     f.write_text(text)
-    return [Resource(body=d.data, origin=Origin(str(f), d.line, d.index)) for d in yamlio.load_documents(text, str(f))]
+    return [Resource(body=d.data, origin=Origin(str(f), d.line, d.index)) for d in load_documents(text, str(f))]
 
 
 def findings_of(resources: list[Resource], **kw):
@@ -52,3 +52,14 @@ def deployment(replicas: int = 2, cpu: str = "100m", memory: str = "128Mi", cpu_
                memory_limit: str = "256Mi") -> str:
     return DEPLOYMENT.format(replicas=replicas, cpu=cpu, memory=memory, cpu_limit=cpu_limit,
                              memory_limit=memory_limit)
+
+
+def errors(findings):
+    return [f for f in findings if f.severity == "error"]
+
+
+def only(findings, text):
+    """The first finding whose message holds ``text`` (fails, listing them all, if none does)."""
+    got = [f for f in findings if text in f.message]
+    assert got, f"no finding with {text!r}: {[f.message for f in findings]}"
+    return got[0]

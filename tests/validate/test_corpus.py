@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kcompile import yamlio
+from kcompile.yaml.read import load_one
 from kcompile.cli import main
 
 HERE = Path(__file__).parent
@@ -23,7 +23,7 @@ def test_corpus_is_large_enough():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_invalid_overlay_gives_expected_finding(case, capsys, monkeypatch):
-    expect = yamlio.load_one((case / "expect.yaml").read_text())
+    expect = load_one((case / "expect.yaml").read_text())
     monkeypatch.chdir(case)
     code = main(["validate", ".", "--format", "json"])
     findings = json.loads(capsys.readouterr().out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kcompile.build import build
-from kcompile.locate import field_location
+from kcompile.validate.locate import field_location
 from kcompile.model import Origin, Resource
 
 from .helpers import deployment

@@ -80,9 +80,9 @@ def test_unknown_kind_is_skipped_with_a_note(tmp_path):
 
 
 def test_custom_kind_against_a_given_crd(tmp_path):
-    from kcompile import yamlio
+    from kcompile.yaml.read import load_one
 
-    crd = yamlio.load_one(CRD)
+    crd = load_one(CRD)
     (f,) = validate(load(tmp_path, WIDGET), extra_schemas=[(crd, "crd.yaml")])
     assert f.severity == "error" and "is not of type" in f.message and (f.path, f.line) == ("spec.size", 5)
     assert validate(load(tmp_path, WIDGET.replace("big", "3")), extra_schemas=[crd]) == []
@@ -114,7 +114,7 @@ def test_an_unusable_schema_is_a_warning_not_a_crash(tmp_path):
 
 def test_validating_a_valid_build_never_reads_source_files(tmp_path, monkeypatch):
     """Locations are found only for findings: a clean build pays nothing for them."""
-    import kcompile.locate as locate
+    import kcompile.validate.locate as locate
 
     def boom(*a, **k):
         raise AssertionError("source re-parsed without a finding")

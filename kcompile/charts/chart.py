@@ -1,0 +1,173 @@
+"""A chart on disk: its ``Chart.yaml``, its own values, the templates it outputs, and its
+dependencies (subcharts under ``charts/``), read once per render.
+
+Templates: every ``*.j2`` under ``templates/`` is output, subdirectories included, except
+helpers (names starting with ``_``) and ``NOTES.txt``/``NOTES.txt.j2``; hidden files
+(``.gitkeep``) are ignored. Any other file there is an error naming it: a leftover Helm
+``deployment.yaml`` would otherwise be skipped in silence.
+
+Dependencies, as Helm loads them: every chart directory under ``charts/`` is a
+dependency; ``dependencies:`` in ``Chart.yaml`` names them (a listed one that is missing
+is an error) and adds ``alias``, ``condition`` and ``tags``. A ``type: library`` chart
+outputs nothing; its helpers are imported as ``"NAME/_helpers.j2"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import KcompileError
+from ..load.files import read_text_file
+
+META_FILES = ("Chart.yaml", "chart.yaml")
+NOT_OUTPUT = ("NOTES.txt", "NOTES.txt.j2")
+# Chart.yaml fields templates see under ``chart`` even when the file leaves them out,
+# with Helm's zero values (so ``chart.icon`` is "" rather than an undefined error).
+CHART_FIELDS: dict[str, Any] = {
+    "apiVersion": "", "name": "", "version": "", "kubeVersion": "", "description": "", "type": "",
+    "keywords": [], "home": "", "sources": [], "dependencies": [], "maintainers": [], "icon": "",
+    "appVersion": "", "deprecated": False, "annotations": {},
+}
+
+
+def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
+    """Chart.yaml (or chart.yaml) with every field of :data:`CHART_FIELDS`."""
+    from ..yaml.read import load_documents
+    from ..yaml.scalars import as_text
+
+    parse = parse or load_documents
+    for name in META_FILES:
+        path = chart_dir / name
+        if path.exists():
+            docs = parse(read_text_file(path), str(path), keep_text=True)
+            meta = docs[0].data if docs else {}
+            if not isinstance(meta, dict) or not meta.get("name"):
+                raise KcompileError("Chart.yaml needs a 'name'", path, 1)
+            out = dict(CHART_FIELDS)
+            out.update({k: (as_text(v) if k in ("version", "appVersion", "name", "kubeVersion") else v)
+                        for k, v in meta.items()})
+            return out
+    raise KcompileError(f"{chart_dir} is not a chart: no Chart.yaml")
+
+
+def meta_file(chart_dir: Path) -> Path:
+    for name in META_FILES:
+        if (chart_dir / name).exists():
+            return chart_dir / name
+    return chart_dir / META_FILES[0]
+
+
+def load_own_values(chart_dir: Path, parse: Any) -> tuple[str, dict] | None:
+    path = chart_dir / "values.yaml"
+    if not path.exists():
+        return None
+    docs = parse(read_text_file(path), str(path))
+    data = docs[0].data if docs else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise KcompileError("values.yaml must be a map", path, docs[0].line if docs else 1)
+    return (str(path), data)
+
+
+def output_templates(chart_dir: Path) -> list[str]:
+    """The templates a chart outputs, as names relative to ``templates/``, in path order."""
+    templates = chart_dir / "templates"
+    if not templates.is_dir():
+        return []
+    out = []
+    for path in sorted(templates.rglob("*")):
+        rel = path.relative_to(templates)
+        if any(part.startswith(".") for part in rel.parts) or path.is_dir():
+            continue
+        name = path.name
+        if name in NOT_OUTPUT:
+            continue
+        if not name.endswith(".j2"):
+            raise KcompileError(
+                f"templates/{rel.as_posix()} is not a Jinja template: every file under templates/ "
+                "is a *.j2 template (helpers start with '_'); rename it to "
+                f"{name}.j2 if it is one, or move it out of templates/", path)
+        if not name.startswith("_"):
+            out.append(rel.as_posix())
+    return out
+
+
+class Dependency:
+    """A subchart as its parent declares it."""
+
+    def __init__(self, chart: "Chart", key: str, condition: str | None, tags: list[str],
+                 entry: dict | None = None) -> None:
+        self.chart = chart
+        self.entry = entry  # its Chart.yaml entry (None: a subchart the parent does not list)
+        self.key = key  # the alias, else the name: its values key and import prefix
+        self.condition = condition
+        self.tags = tags
+
+    def enabled(self, parent_values: dict[str, Any]) -> bool:
+        """Helm's rule: the first condition path that holds a boolean decides; else any
+        listed tag set true or false in ``tags`` (true wins); else enabled."""
+        for path in (self.condition or "").split(","):
+            path = path.strip()
+            if not path:
+                continue
+            node: Any = parent_values
+            for part in path.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, bool):
+                return node
+        tag_values = parent_values.get("tags") if isinstance(parent_values.get("tags"), dict) else {}
+        seen = [tag_values[t] for t in self.tags if isinstance(tag_values.get(t), bool)]
+        if seen:
+            return any(seen)
+        return True
+
+
+class Chart:
+    """One chart directory, its metadata, own values and dependencies (recursively)."""
+
+    def __init__(self, directory: Path, parse: Any, name: str | None = None, depth: int = 0) -> None:
+        if depth > 20:
+            raise KcompileError("charts nested more than 20 levels deep under charts/", directory)
+        self.dir = directory
+        self.meta = load_chart_meta(directory, parse)
+        if name is not None:  # an alias renames the chart, as in Helm (.Chart.Name)
+            self.meta["name"] = name
+        self.is_library = self.meta.get("type") == "library"
+        self.own_values = load_own_values(directory, parse)
+        self.dependencies = self._dependencies(parse, depth)
+
+    def _dependencies(self, parse: Any, depth: int) -> list[Dependency]:
+        sub_root = self.dir / "charts"
+        present = {p.name: p for p in sorted(sub_root.iterdir())
+                   if p.is_dir() and not p.name.startswith(".")} if sub_root.is_dir() else {}
+        declared = self.meta.get("dependencies") or []
+        if not isinstance(declared, list):
+            raise KcompileError("Chart.yaml 'dependencies' must be a list", meta_file(self.dir))
+        out: list[Dependency] = []
+        listed: set[str] = set()
+        for i, entry in enumerate(declared):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise KcompileError(f"Chart.yaml dependencies[{i}] needs a 'name'", meta_file(self.dir))
+            name = str(entry["name"])
+            path = present.get(name)
+            if path is None:
+                raise KcompileError(
+                    f"dependency {name!r} is not in charts/{name}/: a chart's dependencies are read from "
+                    "its charts/ directory (copy the subchart there, as 'helm dependency build' does)",
+                    meta_file(self.dir))
+            listed.add(name)
+            alias = str(entry["alias"]) if entry.get("alias") else None
+            tags = entry.get("tags") or []
+            out.append(Dependency(Chart(path, parse, alias, depth + 1), alias or name,
+                                  str(entry["condition"]) if entry.get("condition") else None,
+                                  [str(t) for t in tags] if isinstance(tags, list) else [], entry))
+        for name, path in present.items():  # Helm renders undeclared subcharts too
+            if name not in listed:
+                out.append(Dependency(Chart(path, parse, None, depth + 1), name, None, []))
+        return out
+
+    def files(self) -> list[Path]:
+        """Every file of the chart (subcharts included): all are render inputs."""
+        return sorted(p for p in self.dir.rglob("*") if p.is_file())

@@ -1,0 +1,216 @@
+"""Kustomize's ``helmCharts`` / ``helmGlobals`` fields (HelmChartInflationGenerator).
+
+Semantics are Kustomize v5.8's, field by field:
+
+- the chart is ``{chartHome}/{name}`` (``chartHome`` from ``helmGlobals``, default
+  ``charts``, relative to the kustomization), or ``{chartHome}/{name}-{version}/{name}``
+  when both ``repo`` and ``version`` are set. A chart that is not there is taken from the
+  vendor directory (``kcompile vendor`` pins it in ``kcompile.lock``): builds never pull.
+- ``valuesFile`` (default: the chart's ``values.yaml``) and ``additionalValuesFiles`` are
+  files of the kustomization (the load restrictor applies), passed to helm in that order.
+- ``valuesInline`` with ``valuesMerge``: ``override`` (default; inline values win over the
+  values file), ``merge`` (the values file wins; inline only adds), ``replace`` (inline
+  values instead of the values file). Maps merge deeply, lists and scalars replace, a
+  ``null`` removes the key (kyaml's merge); helm then puts the chart's own values under.
+- ``namespace`` defaults to the kustomization's ``namespace``, else to the nearest one
+  of the kustomizations that include this one; the namespace transformer leaves the
+  chart's objects alone (Kustomize marks them helm-generated): helm's templates decide.
+- ``releaseName`` (else helm's ``--generate-name``), ``nameTemplate``, ``includeCRDs``,
+  ``skipTests``, ``skipHooks``, ``apiVersions``, ``kubeVersion`` (``--helm-api-versions``
+  and ``--helm-kube-version`` apply to entries that set none), ``devel``, ``debug``; ``configHome`` is
+  helm's ``HELM_CONFIG_HOME``.
+
+Field names match case-insensitively, as Go's JSON decoding of them does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import KcompileError
+from ..model import Resource
+
+CHART_FIELDS = ("name", "version", "repo", "releaseName", "namespace", "valuesFile", "valuesInline",
+                "valuesMerge", "additionalValuesFiles", "includeCRDs", "skipTests", "skipHooks",
+                "apiVersions", "kubeVersion", "nameTemplate", "debug", "devel")
+GLOBAL_FIELDS = ("chartHome", "configHome")
+MERGE_OPTIONS = ("merge", "override", "replace")
+DEFAULT_CHART_HOME = "charts"
+
+
+def normalized(entry: Any, fields: tuple[str, ...], what: str, where: tuple) -> dict[str, Any]:
+    """``entry`` with its keys spelled as ``fields`` spell them (matched ignoring case);
+    an unknown key is an error, as Kustomize's strict decoding makes it."""
+    if entry is None:
+        return {}
+    if not isinstance(entry, dict):
+        raise KcompileError(f"each {what} entry must be a map", *where)
+    by_lower = {f.lower(): f for f in fields}
+    out: dict[str, Any] = {}
+    for k, v in entry.items():
+        name = by_lower.get(str(k).lower())
+        if name is None:
+            raise KcompileError(f"unknown field {k!r} in {what} (known: {', '.join(fields)})", *where)
+        out[name] = v
+    return out
+
+
+def merge_values(src: Any, dest: Any) -> Any:
+    """kyaml's merge of ``src`` into ``dest`` as Kustomize merges values: maps deeply,
+    anything else replaced by ``src``; a null in ``src`` removes the key."""
+    if not isinstance(src, dict) or not isinstance(dest, dict):
+        return src
+    out = dict(dest)
+    for k, v in src.items():
+        if v is None:
+            out.pop(k, None)
+        elif k in out:
+            out[k] = merge_values(v, out[k])
+        else:
+            out[k] = _without_nulls(v)
+    return out
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+class ChartContext:
+    """What rendering a kustomization's ``helmCharts`` needs from the build: its
+    directory and file access, the inherited namespace and the helm options."""
+
+    def __init__(self, directory: Path, overlay_file: str, namespace: str, *,
+                 read_file: Callable[[Path, tuple], bytes], check_file: Callable[[Path, tuple], None],
+                 helm_command: str | None, kube_version: str | None, api_versions: tuple[str, ...],
+                 debug: bool, cache_dir: Path | None, find_vendored: Callable[..., Path],
+                 note_chart: Callable[[Path], None]) -> None:
+        self.dir = directory
+        self.overlay_file = overlay_file
+        self.namespace = namespace
+        self.read_file = read_file
+        self.check_file = check_file
+        self.helm_command = helm_command
+        self.kube_version = kube_version
+        self.api_versions = api_versions
+        self.debug = debug
+        self.cache_dir = cache_dir
+        self.find_vendored = find_vendored
+        self.note_chart = note_chart
+
+
+def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
+            globals_where: tuple) -> list[Resource]:
+    """Render one ``helmCharts`` entry (or HelmChartInflationGenerator config) into
+    objects marked helm-generated."""
+    from ..yaml.scalars import as_text
+    from .helm import HelmTemplate, render_helm_chart, values_file
+
+    chart = normalized(entry, CHART_FIELDS, "helmCharts", where)
+    g = normalized(globals_, GLOBAL_FIELDS, "helmGlobals", globals_where)
+    text = {k: as_text(v) if v is not None and not isinstance(v, (dict, list)) else v for k, v in chart.items()}
+    name = text.get("name") or ""
+    if not name:
+        raise KcompileError("chart name cannot be empty", *where)
+    version, repo = text.get("version") or "", text.get("repo") or ""
+    merge = text.get("valuesMerge") or "override"
+    if merge not in MERGE_OPTIONS:
+        raise KcompileError(f"valuesMerge must be one of [{' '.join(MERGE_OPTIONS)}], not {merge!r}", *where)
+
+    home = Path(as_text(g.get("chartHome")) or DEFAULT_CHART_HOME)
+    home = home if home.is_absolute() else ctx.dir / home
+    if version and repo:
+        home = home / f"{name}-{version}"
+    chart_path = home / name
+    if chart_path.is_dir():
+        ctx.note_chart(chart_path)
+    elif repo:
+        chart_path = ctx.find_vendored(repo, name, version, where)
+    else:
+        raise KcompileError(f"no repo specified for pull, no chart found at '{chart_path}'", *where)
+
+    values_path = Path(text["valuesFile"]) if text.get("valuesFile") else None
+    if values_path is None and chart_path.is_dir():
+        values_path = chart_path / "values.yaml"
+    elif values_path is not None and not values_path.is_absolute():
+        values_path = ctx.dir / values_path
+    base = b""
+    if values_path is None:  # a vendored archive: its own values.yaml
+        from .vendor import archive_values
+
+        base = archive_values(chart_path)
+    else:
+        real = values_path.resolve()
+        ctx.check_file(real, where)
+        base = ctx.read_file(real, where) if (values_path.exists() or text.get("valuesFile")) else b""
+    inline = chart.get("valuesInline")
+    if inline is not None and not isinstance(inline, dict):
+        raise KcompileError("valuesInline must be a map", *where)
+    if inline:
+        if merge == "replace":
+            first = values_file(inline)
+        else:
+            file_values = _parse_values(base, str(values_path))
+            merged = merge_values(inline, file_values) if merge == "override" else merge_values(file_values, inline)
+            first = values_file(merged)
+    else:
+        first = base
+    files = [(str(values_path or "valuesInline"), first)]
+    for i, extra in enumerate(_string_list(chart.get("additionalValuesFiles"), "additionalValuesFiles", where)):
+        p = (ctx.dir / extra).resolve()
+        ctx.check_file(p, where)
+        files.append((str(p), ctx.read_file(p, where)))
+
+    request = HelmTemplate(
+        chart_path, release=text.get("releaseName") or None,
+        namespace=text.get("namespace") or ctx.namespace or None,
+        values_files=files,
+        # the entry's own wins over --helm-kube-version/--helm-api-versions: Kustomize sets
+        # the flags' values first and then decodes the entry over them
+        kube_version=text.get("kubeVersion") or ctx.kube_version or None,
+        api_versions=_string_list(chart.get("apiVersions"), "apiVersions", where) or ctx.api_versions,
+        include_crds=_flag(chart, "includeCRDs"), skip_tests=_flag(chart, "skipTests"),
+        skip_hooks=_flag(chart, "skipHooks"), name_template=text.get("nameTemplate") or None,
+        devel=_flag(chart, "devel"),
+    )
+    config_home = as_text(g.get("configHome")) or None
+    if config_home and not os.path.isabs(config_home):
+        config_home = str(ctx.dir / config_home)
+    objects = render_helm_chart(request, helm_command=ctx.helm_command, config_home=config_home,
+                                cache_dir=ctx.cache_dir, where=where, label=f"helm chart {name!r}")
+    for r in objects:
+        r.origin.helm_generated = True
+    return objects
+
+
+def _parse_values(data: bytes, name: str) -> dict[str, Any]:
+    from ..yaml.read import load_documents
+
+    try:
+        docs = load_documents(data.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        raise KcompileError("values file is not UTF-8 text", name) from None
+    values = docs[0].data if docs else {}
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise KcompileError("a values file must be a YAML map", name, docs[0].line)
+    return values
+
+
+def _flag(chart: dict[str, Any], key: str) -> bool:
+    v = chart.get(key)
+    return v is True or (isinstance(v, str) and v.lower() == "true")
+
+
+def _string_list(value: Any, key: str, where: tuple) -> list[str]:
+    from ..yaml.scalars import as_text
+
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+        raise KcompileError(f"{key} must be a list of strings", *where)
+    return [as_text(v) for v in value]

@@ -1,0 +1,1 @@
+{{- define "api.name" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}
