@@ -136,7 +136,7 @@ def test_stdout_is_the_same_bytes_built_cached_or_mixed(repo, capfd):
 
 
 def test_cache_hits_keep_their_output_in_the_cache_until_written(repo):
-    from kcompile.multi import build_many
+    from kcompile.multi.jobs import build_many
     from kcompile.options import BuildOptions
 
     obs = overlays(repo)[:3]
@@ -151,19 +151,19 @@ def test_a_worker_that_dies_fails_only_its_overlay(repo, monkeypatch):
     import os
     import signal
 
-    from kcompile import multi
+    from kcompile.multi import jobs
     from kcompile.options import BuildOptions
 
-    real = multi._Job.build
+    real = jobs._Job.build
 
     def dying(self, overlay):
         if overlay.endswith("env02"):
             os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
         return real(self, overlay)
 
-    monkeypatch.setattr(multi._Job, "build", dying)
+    monkeypatch.setattr(jobs._Job, "build", dying)
     obs = overlays(repo)[:6]
-    outcomes = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    outcomes = jobs.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
     assert [o.ok for o in outcomes] == [True, True, False, True, True, True]
     assert "env02: the worker process building it ended unexpectedly" in outcomes[2].error
     assert all("kind: Deployment" in o.text for o in outcomes if o.ok)
@@ -172,49 +172,51 @@ def test_a_worker_that_dies_fails_only_its_overlay(repo, monkeypatch):
 def test_every_worker_dying_still_reports_every_overlay(repo, monkeypatch):
     import os
 
-    from kcompile import multi
+    from kcompile.multi import jobs
     from kcompile.options import BuildOptions
 
-    monkeypatch.setattr(multi._Job, "build", lambda self, overlay: os._exit(3))
+    monkeypatch.setattr(jobs._Job, "build", lambda self, overlay: os._exit(3))
     obs = overlays(repo)[:4]
-    outcomes = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    outcomes = jobs.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
     assert all(not o.ok and "ended unexpectedly" in o.error for o in outcomes)
 
 
 def test_a_bug_in_a_worker_is_one_line_and_its_traceback_only_with_debug(repo, monkeypatch):
-    from kcompile import errors, multi
+    from kcompile import errors
+    from kcompile.multi import jobs
     from kcompile.options import BuildOptions
 
     def broken(self, overlay):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(multi._Job, "build", broken)
-    outcomes = multi.build_many(overlays(repo)[:2], BuildOptions(use_cache=False), validate=False, jobs=2)
+    monkeypatch.setattr(jobs._Job, "build", broken)
+    outcomes = jobs.build_many(overlays(repo)[:2], BuildOptions(use_cache=False), validate=False, jobs=2)
     # the exception's text is not shown: it may hold a value from the input
     assert all("internal error (ZeroDivisionError)" in o.error and "boom" not in o.error for o in outcomes)
     assert all("Traceback" not in o.messages + o.error for o in outcomes)
     monkeypatch.setattr(errors, "DEBUG", True)
-    outcomes = multi.build_many(overlays(repo)[:2], BuildOptions(use_cache=False), validate=False, jobs=2)
+    outcomes = jobs.build_many(overlays(repo)[:2], BuildOptions(use_cache=False), validate=False, jobs=2)
     assert all("Traceback" in o.messages and "boom" in o.messages for o in outcomes)
 
 
 def test_one_job_builds_in_this_process(repo, monkeypatch):
     import os
 
-    from kcompile import multi
+    from kcompile.multi import jobs
     from kcompile.options import BuildOptions
 
     pids = []
-    real = multi._Job.build
-    monkeypatch.setattr(multi._Job, "build", lambda self, overlay: pids.append(os.getpid()) or real(self, overlay))
-    outcomes = multi.build_many(overlays(repo)[:3], BuildOptions(use_cache=False), validate=False, jobs=1)
+    real = jobs._Job.build
+    monkeypatch.setattr(jobs._Job, "build", lambda self, overlay: pids.append(os.getpid()) or real(self, overlay))
+    outcomes = jobs.build_many(overlays(repo)[:3], BuildOptions(use_cache=False), validate=False, jobs=1)
     assert all(o.ok for o in outcomes) and pids == [os.getpid()] * 3
 
 
 def test_cached_output_is_written_where_sendfile_cannot_write(repo, tmp_path):
     import os
 
-    from kcompile.multi import build_many, write_outputs
+    from kcompile.multi.jobs import build_many
+    from kcompile.multi.outcome import write_outputs
     from kcompile.options import BuildOptions
 
     obs = overlays(repo)[:2]
@@ -269,7 +271,7 @@ class _Terminal:
 
 
 def test_progress_bar_draws_on_a_terminal_and_clears_at_the_end(monkeypatch):
-    from kcompile.multi import ProgressBar
+    from kcompile.multi.progress import ProgressBar
 
     monkeypatch.delenv("CI", raising=False)
     term = _Terminal()
@@ -283,7 +285,7 @@ def test_progress_bar_draws_on_a_terminal_and_clears_at_the_end(monkeypatch):
 def test_progress_bar_is_silent_in_ci_logs_and_pipes(monkeypatch):
     import io
 
-    from kcompile.multi import ProgressBar
+    from kcompile.multi.progress import ProgressBar
 
     monkeypatch.setenv("CI", "true")
     term = _Terminal()
@@ -296,7 +298,7 @@ def test_progress_bar_is_silent_in_ci_logs_and_pipes(monkeypatch):
 
 
 def test_progress_counts_every_overlay_built_or_cached(repo):
-    from kcompile.multi import build_many
+    from kcompile.multi.jobs import build_many
     from kcompile.options import BuildOptions
 
     obs = overlays(repo)[:5]
@@ -310,13 +312,13 @@ def test_without_fork_a_spawned_pool_builds_the_same(repo, monkeypatch):
     """macOS and Windows have no safe fork: the process pool there must give the same output."""
     import sys
 
-    from kcompile import multi
+    from kcompile.multi import jobs
     from kcompile.options import BuildOptions
 
     obs = overlays(repo)[:3]
-    forked = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    forked = jobs.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
     monkeypatch.setattr(sys, "platform", "darwin")
-    spawned = multi.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
+    spawned = jobs.build_many(obs, BuildOptions(use_cache=False), validate=False, jobs=2)
     assert [o.text for o in spawned] == [o.text for o in forked] and all(o.ok for o in spawned)
 
 
@@ -325,18 +327,18 @@ def test_a_failure_while_checking_the_cache_stops_the_workers(repo, monkeypatch)
 
     import pytest
 
-    from kcompile import multi
+    from kcompile.multi import jobs, pool
     from kcompile.options import BuildOptions
 
     pids: list[int] = []
-    real_start = multi._ForkPool.start
+    real_start = pool._ForkPool.start
 
     def start(self):
         fd = real_start(self)
         pids.append(self.workers[fd])
         return fd
 
-    monkeypatch.setattr(multi._ForkPool, "start", start)
+    monkeypatch.setattr(pool._ForkPool, "start", start)
     calls = []
 
     def cached(self, overlay):
@@ -345,9 +347,9 @@ def test_a_failure_while_checking_the_cache_stops_the_workers(repo, monkeypatch)
             raise RuntimeError("disk gone")
         return None
 
-    monkeypatch.setattr(multi._Job, "cached", cached)
+    monkeypatch.setattr(jobs._Job, "cached", cached)
     with pytest.raises(RuntimeError):
-        multi.build_many(overlays(repo)[:4], BuildOptions(), validate=False, jobs=2)
+        jobs.build_many(overlays(repo)[:4], BuildOptions(), validate=False, jobs=2)
     assert len(pids) == 2
     for pid in pids:  # killed and reaped: no such process any more
         with pytest.raises(ProcessLookupError):

@@ -10,7 +10,7 @@ import pytest
 import kcompile.pipeline.accumulate
 from kcompile.build import build
 from kcompile.output.emit import render
-from kcompile.multi import build_many
+from kcompile.multi.jobs import build_many
 from kcompile.options import BuildOptions
 
 from tests.objects import WEB_DEPLOYMENT

@@ -44,8 +44,6 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
 def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
     """Kustomize's ``helmCharts`` (and the deprecated ``helmChartInflationGenerator``) of
     one kustomization, after its other generators, as Kustomize orders them."""
-    from .helmcharts import ChartContext, inflate
-
     entries = [(e, ov.where("helmCharts", i)) for i, e in enumerate(ov.get("helmCharts", []))]
     entries += [(_from_legacy(e), ov.where("helmChartInflationGenerator", i))
                 for i, e in enumerate(ov.get("helmChartInflationGenerator", []))]
@@ -65,6 +63,7 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
     for rec in b.files.recorders:
         rec.charts = True
     from ..pipeline.session import add_all
+    from .helmcharts import ChartContext, inflate
 
     ctx = ChartContext(
         ov.dir, str(ov.path), b.helm_namespaces[-1] if b.helm_namespaces else "",

@@ -98,7 +98,8 @@ def _build_one(args: argparse.Namespace) -> int:
 def _build_one_cached(args: argparse.Namespace) -> int:
     """One overlay through the build-output cache: an unchanged overlay is not rebuilt."""
     from ..cache.builds import new_run
-    from ..multi import render_overlay, write_outputs
+    from ..multi.jobs import render_overlay
+    from ..multi.outcome import write_outputs
 
     new_run()
     to_file = bool(args.output) and args.output != "-"
@@ -143,7 +144,9 @@ def overlay_dir_name(overlay: str) -> str:
 
 def _build_many(args: argparse.Namespace) -> int:
     from ..errors import KcompileError
-    from ..multi import ProgressBar, build_many, write_outputs
+    from ..multi.jobs import build_many
+    from ..multi.outcome import write_outputs
+    from ..multi.progress import ProgressBar
 
     single = len(args.overlays) == 1
     to_dir = False

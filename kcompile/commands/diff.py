@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cache.location import default_cache_dir
     from ..load.files import find_repo_root
     from ..load.gitref import Snapshot
-    from ..multi import map_in_workers
+    from ..multi.pool import map_in_workers
     from ..plan import compute_plan
     from ..report import render_json, render_markdown, render_text
     from .build import build_options

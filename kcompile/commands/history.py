@@ -17,19 +17,28 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Text: one line per revision, the whole commit id (``-dirty`` when the work tree had
+    changes), rollbacks marked ``rollback to N``. JSON: each revision's summary plus
+    ``rollback_to`` (the revision it went back to, or null)."""
     from ._state import locate, store_for
+    from .rollback import rollback_target
 
     _, root, env = locate(args)
     revisions = store_for(args, root).history(env)
     if args.format == "json":
         import json
 
-        sys.stdout.write(json.dumps([r.summary() for r in revisions], indent=2) + "\n")
+        rows = [{**r.summary(), "rollback_to": rollback_target(r.message)} for r in revisions]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     if not revisions:
         print(f"{env}: nothing applied yet")
         return 0
-    print(f"{'REVISION':<9} {'TIME':<21} {'USER':<12} {'COMMIT':<14} MESSAGE")
+    commit_width = max(len(r.commit or "-") for r in revisions)
+    print(f"{'REVISION':<9} {'TIME':<21} {'USER':<12} {'ACTION':<15} {'COMMIT':<{commit_width}} MESSAGE")
     for r in revisions:
-        print(f"{r.revision:<9} {r.time:<21} {r.user[:12]:<12} {(r.commit or '-')[:12]:<14} {r.message}")
+        target = rollback_target(r.message)
+        action = f"rollback to {target}" if target is not None else "apply"
+        print(f"{r.revision:<9} {r.time:<21} {r.user[:12]:<12} {action:<15} {(r.commit or '-'):<{commit_width}} "
+              f"{r.message}".rstrip())
     return 0

@@ -14,6 +14,7 @@ rollback works even when the working tree does not build.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 
@@ -26,7 +27,13 @@ def add_parser(sub) -> None:
                                    "revision (--dry-run: only print).")
     p.add_argument("overlay", metavar="OVERLAY")
     p.add_argument("--to-revision", type=int, required=True, metavar="N")
-    p.add_argument("--dry-run", action="store_true", help="print the manifests; record nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan from the current state to revision N; record nothing")
+    p.add_argument("--format", choices=["text", "markdown", "json", "yaml"], default="text",
+                   help="with --dry-run: the plan's format (default text), or yaml: revision N's manifests "
+                        "as the rollback would apply them (Secrets restored)")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="with --dry-run: exit 0 when revision N is what is applied, 2 when it is not")
     p.add_argument("-m", "--message", default=None, help="note stored with the new revision")
     p.add_argument("--kubectl", action="store_true", help="also run `kubectl apply -f -` (record only on success)")
     p.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS",
@@ -77,6 +84,35 @@ def restore_secrets(objects: list[dict], current: list[dict], store, revision: i
     return out
 
 
+ROLLBACK_MESSAGE = re.compile(r"rollback to revision (\d+)(?::\s|$)")
+
+
+def rollback_message(revision: int, message: str | None) -> str:
+    """What a rollback revision is recorded with: how ``history`` tells it is one."""
+    return f"rollback to revision {revision}" + (f": {message}" if message else "")
+
+
+def rollback_target(message: str | None) -> int | None:
+    """The revision a recorded revision rolled back to, or None for an apply."""
+    m = ROLLBACK_MESSAGE.match(message or "")
+    return int(m.group(1)) if m else None
+
+
+def _print_plan(args: argparse.Namespace, store, env: str, target) -> int:
+    """The plan from the current state to revision N: what the rollback would change
+    (Secret values compared by digest, so neither the key nor a build is needed)."""
+    from ..plan import compute_plan
+    from .plan import render as render_plan
+
+    current = store.latest(env)
+    plan = compute_plan(current.objects or [] if current else [], target.objects or [], environment=env,
+                        base_revision=current.revision if current else None, kube_version=args.kube_version)
+    sys.stdout.write(render_plan(plan, args.format))
+    if args.detailed_exitcode:
+        return 2 if plan.has_changes else 0
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from ..output.emit import render
     from ..errors import KcompileError
@@ -89,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         known = [r.revision for r in store.history(env)]
         have = f"it has revisions {known[0]}..{known[-1]}" if known else "nothing was applied to it yet"
         raise KcompileError(f"environment {env!r} has no revision {args.to_revision} ({have})")
+    if args.dry_run and args.format != "yaml":
+        return _print_plan(args, store, env, target)
     objects, legacy = store.restore(env, target)
     if legacy:
         from ..build import build
@@ -110,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         sys.stdout.write(manifests)
         return 0
-    message = args.message if args.message is not None else f"rollback to revision {args.to_revision}"
+    message = rollback_message(args.to_revision, args.message)
     rev, _ = record_with_kubectl(store, env, objects, use_kubectl=args.kubectl, commit=git_commit(root),
                                  message=message, lock_timeout=args.lock_timeout)
     sys.stdout.write(manifests)

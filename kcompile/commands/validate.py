@@ -30,7 +30,7 @@ class _Validation:
     inputs did not change are reused (the pre-commit hook runs this on every commit)."""
 
     def __init__(self, options, strict: bool) -> None:
-        from ..multi import cache_fingerprint
+        from ..multi.jobs import cache_fingerprint
 
         self.options = options
         self.strict = strict
@@ -39,7 +39,7 @@ class _Validation:
     def cached(self, overlay: str) -> tuple | None:
         import json
 
-        from ..multi import build_cache_for
+        from ..multi.jobs import build_cache_for
 
         cache = build_cache_for(overlay, self.options)
         hit = cache.get(cache.key(overlay, self.fingerprint)) if cache is not None else None
@@ -57,7 +57,7 @@ class _Validation:
 
         from ..build import build
         from ..errors import KcompileError
-        from ..multi import build_cache_for
+        from ..multi.jobs import build_cache_for
         from ..validate import format_findings, validate
 
         try:
@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from ..cache.builds import new_run
-    from ..multi import ProgressBar, run_jobs
+    from ..multi.pool import run_jobs
+    from ..multi.progress import ProgressBar
     from .build import build_options
 
     options = build_options(args)

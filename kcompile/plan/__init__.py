@@ -76,8 +76,11 @@ def compute_plan(
 
     Both lists must already have Secret values masked the same way (state store digests);
     ``before`` is empty when nothing was applied (everything is a create)."""
+    from .rollout import hpa_owners
+
     bmap = {_key(o): o for o in before}
     amap = {_key(o): o for o in after}
+    owners = (hpa_owners(before), hpa_owners(after))  # who owns replicas left out of a spec
     created = [k for k in amap if k not in bmap]
     deleted = [k for k in bmap if k not in amap]
     renamed = _hash_renames(created, deleted)
@@ -96,7 +99,7 @@ def compute_plan(
             changes.append(c)
         elif old is None:
             c = _change("create", new, None, new)
-            c.rollout = rollout_for("create", None, new)
+            c.rollout = rollout_for("create", None, new, *owners)
             changes.append(c)
         else:
             fields = field_changes(old, new, kube_version)
@@ -109,7 +112,7 @@ def compute_plan(
             c.fields = fields
             if reason:
                 c.warnings.append(f"{reason}: the object is deleted and created again")
-            c.rollout = rollout_for(c.action, old, new)
+            c.rollout = rollout_for(c.action, old, new, *owners)
             if c.rollout and c.rollout.strategy == "none" and "keep the old template" in c.rollout.description:
                 c.warnings.append(c.rollout.description)
             changes.append(c)
@@ -118,7 +121,7 @@ def compute_plan(
         if k not in replaced:
             old = bmap[k]
             c = _change("delete", old, old, None)
-            c.rollout = rollout_for("delete", old, None)
+            c.rollout = rollout_for("delete", old, None, *owners)
             changes.append(c)
 
     changes.sort(key=lambda c: sort_key(c.action, c.kind, c.namespace, c.name))

@@ -7,6 +7,10 @@ at any time. Each wave of new pods becoming ready replaces S+U pods, so the roll
 ceil(R / (S+U)) steps. Recreate stops all pods first (downtime). A StatefulSet rolls
 ``maxUnavailable`` (default 1) pods at a time from the highest ordinal, sparing ordinals
 below ``partition``. A change to replicas only scales, restarting nothing.
+
+A Deployment or StatefulSet without ``spec.replicas`` whose replicas a
+HorizontalPodAutoscaler owns (its ``scaleTargetRef``, same namespace) is planned with
+the HPA's ``minReplicas`` (default 1), the fewest pods it runs, and the rollout says so.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from .model import Rollout
 
 WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
                        "CronJob", "Pod"})
+STARTS = "new: its pods start"  # what a create or delete does, said only when there is more to say
+STOPS = "deleted: its pods stop"
 _SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
 
 
@@ -32,7 +38,37 @@ def _dict(v: Any) -> dict:
     return v if isinstance(v, dict) else {}
 
 
-def _replicas(obj: dict | None) -> int:
+HpaOwners = dict  # (namespace, kind, name) of a scale target -> (minReplicas, HPA name)
+
+
+def hpa_owners(objects: list[dict]) -> HpaOwners:
+    """The workloads HorizontalPodAutoscalers among ``objects`` scale, with their minReplicas."""
+    out: HpaOwners = {}
+    for o in objects:
+        if o.get("kind") != "HorizontalPodAutoscaler":
+            continue
+        spec = _dict(o.get("spec"))
+        ref = _dict(spec.get("scaleTargetRef"))
+        low = spec.get("minReplicas", 1)
+        low = low if isinstance(low, int) and not isinstance(low, bool) else 1
+        md = _dict(o.get("metadata"))
+        out[(md.get("namespace") or "", ref.get("kind"), ref.get("name"))] = (low, md.get("name"))
+    return out
+
+
+def _owner(obj: dict | None, owners: HpaOwners | None) -> tuple[int, str] | None:
+    """(minReplicas, HPA name) when an HPA owns the replicas of ``obj`` (which has none)."""
+    o = _dict(obj)
+    if not owners or "replicas" in _dict(o.get("spec")):
+        return None
+    md = _dict(o.get("metadata"))
+    return owners.get((md.get("namespace") or "", o.get("kind"), md.get("name")))
+
+
+def _replicas(obj: dict | None, owners: HpaOwners | None = None) -> int:
+    owner = _owner(obj, owners)
+    if owner is not None:
+        return owner[0]
     v = _dict(_dict(obj).get("spec")).get("replicas", 1)
     return v if isinstance(v, int) and not isinstance(v, bool) else 1
 
@@ -106,23 +142,40 @@ def daemonset_rollout(spec: dict) -> Rollout:
                    f"one pod per node rolls, {ru.get('maxUnavailable', 1)} node(s) at a time")
 
 
-def rollout_for(action: str, before: dict | None, after: dict | None) -> Rollout | None:
-    """The rollout of one change; None for objects that run no pods."""
+def rollout_for(action: str, before: dict | None, after: dict | None,
+                owners_before: HpaOwners | None = None, owners_after: HpaOwners | None = None) -> Rollout | None:
+    """The rollout of one change; None for objects that run no pods. ``owners_*`` are the
+    HPAs of the state before and after (:func:`hpa_owners`)."""
+    rollout = _rollout(action, before, after, owners_before, owners_after)
+    owner = _owner(after, owners_after) if after else _owner(before, owners_before)
+    if rollout is not None and owner is not None and obj_kind(after or before) in _SCALABLE:
+        rollout.description = (f"replicas owned by HorizontalPodAutoscaler {owner[1]}: planned with its "
+                               f"minReplicas ({owner[0]}); " + rollout.description)
+    return rollout
+
+
+def obj_kind(obj: dict | None) -> Any:
+    return _dict(obj).get("kind")
+
+
+def _rollout(action: str, before: dict | None, after: dict | None,
+             owners_before: HpaOwners | None, owners_after: HpaOwners | None) -> Rollout | None:
     obj = after or before
     if not obj or obj.get("kind") not in WORKLOADS:
         return None
     kind = obj["kind"]
-    replicas: int | None = _replicas(obj) if kind in _SCALABLE else 1 if kind == "Pod" else None
+    owners = owners_after if after else owners_before
+    replicas: int | None = _replicas(obj, owners) if kind in _SCALABLE else 1 if kind == "Pod" else None
     if action == "create":
-        return Rollout("none", replicas, replicas, 0, 0, 0, replicas, 0, False, "new: its pods start")
+        return Rollout("none", replicas, replicas, 0, 0, 0, replicas, 0, False, STARTS)
     if action == "delete":
-        return Rollout("none", replicas, replicas, 0, 0, 0, replicas, 0, True, "deleted: its pods stop")
+        return Rollout("none", replicas, replicas, 0, 0, 0, replicas, 0, True, STOPS)
     if action == "replace":
         return Rollout("replace", replicas, replicas, 0, replicas, 0, replicas, 1, True,
                        "replaced (deleted and created again): all its pods stop, then start again (downtime)")
     spec = _dict(after.get("spec")) if after else {}
     if pod_template(before) == pod_template(after):
-        old = _replicas(before) if kind in _SCALABLE else None
+        old = _replicas(before, owners_before) if kind in _SCALABLE else None
         if replicas is not None and old is not None and replicas != old:
             return Rollout("scale", replicas, abs(replicas - old), 0, 0, min(old, replicas), max(old, replicas), 1,
                            replicas == 0, f"scales from {old} to {replicas} pods without restarting any")

@@ -57,8 +57,10 @@ def headline(ch: Change) -> str:
 
 
 def rollout_line(ch: Change) -> str | None:
+    from ..plan.rollout import STARTS, STOPS
+
     r = ch.rollout
-    if r is None or not r.description or (r.strategy == "none" and ch.action in ("create", "delete")):
+    if r is None or not r.description or r.description in (STARTS, STOPS):
         return None
     return r.description
 

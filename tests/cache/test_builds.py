@@ -10,7 +10,7 @@ import pytest
 
 import kcompile.build
 from kcompile.build import BuildOptions
-from kcompile.multi import build_many
+from kcompile.multi.jobs import build_many
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,7 +120,7 @@ def test_entries_without_open_descriptors_are_reopened_when_written(repo, monkey
     import io
 
     import kcompile.cache.builds as buildcache
-    from kcompile.multi import write_outputs
+    from kcompile.multi.outcome import write_outputs
 
     root, calls = repo
     first = build_all()

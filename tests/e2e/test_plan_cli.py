@@ -425,18 +425,30 @@ def test_history_and_rollback_round_trip(repo, capsys):
     repo.run(capsys, "apply", "-m", "two")
     hist = repo.history(capsys)
     assert [(h["revision"], h["message"]) for h in hist] == [(1, "one"), (2, "two")]
-    assert all(set(h) == {"revision", "time", "user", "commit", "message"} for h in hist)
+    assert all(set(h) == {"revision", "time", "user", "commit", "message", "rollback_to"} for h in hist)
+    assert all(h["rollback_to"] is None for h in hist)
     assert all(h["user"] and h["time"].endswith("Z") for h in hist)
     code, out, _ = repo.run(capsys, "history")
     assert code == 0 and "REVISION" in out and "two" in out
-    code, out, err = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run")
-    assert code == 0 and "image: app:1" in out
-    assert "hunter2-first" in out  # the Secret's values come back from the state
+    code, out, err = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run", "--format", "json")
+    assert code == 0, err
+    dry = json.loads(out)  # the plan from the current state (revision 2) to revision 1
+    assert dry["base_revision"] == 2 and dry["summary"] == {"create": 0, "update": 1, "replace": 0, "delete": 0}
+    assert changes_by_id(dry)["Deployment/web"]["fields"] == [{
+        "path": "spec.template.spec.containers[name=web].image", "before": "app:2", "after": "app:1"}]
+    assert changes_by_id(dry)["Deployment/web"]["rollout"]["strategy"] == "rolling"
+    code, out, _ = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run", "--detailed-exitcode")
+    assert code == 2 and "app:2" in out and "app:1" in out and "kind: Deployment" not in out
     assert len(repo.history(capsys)) == 2  # dry run records nothing
     code, out, err = repo.run(capsys, "rollback", "--to-revision", "1")
     assert code == 0 and "recorded revision 3" in err
     hist = repo.history(capsys)
     assert hist[-1]["revision"] == 3 and hist[-1]["message"] == "rollback to revision 1"
+    assert [h["rollback_to"] for h in hist] == [None, None, 1]
+    code, out, _ = repo.run(capsys, "rollback", "--to-revision", "2", "--dry-run", "--detailed-exitcode")
+    assert code == 2
+    code, out, _ = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run", "--detailed-exitcode")
+    assert code == 0  # revision 1 is what is applied
     # revision 3 holds revision 1's objects: the working tree (app:2) differs from it again
     plan = repo.plan(capsys)
     assert plan["base_revision"] == 3
@@ -463,8 +475,12 @@ def test_digest_only_revisions_take_secrets_from_the_build_or_refuse(repo, capsy
     assert "hunter2" not in err + out and "changed-value" not in err + out
     assert len(repo.history(capsys)) == 2
     repo.write([deployment(), CM])  # the Secret is gone from the overlay
-    code, _, err = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run")
+    code, _, err = repo.run(capsys, "rollback", "--to-revision", "1")
     assert code == 1 and "Secret dev/creds is not in the current build" in err
+    # the dry run's plan needs no build: Secret values compare by digest, and never show
+    code, out, err = repo.run(capsys, "rollback", "--to-revision", "1", "--dry-run")
+    assert code == 0 and "Secret" in out and "sensitive value changed" in out
+    assert "hunter2" not in out + err and "changed-value" not in out + err
 
 
 def test_rollback_without_secrets_works_when_the_tree_does_not_build(repo, capsys):

@@ -84,8 +84,10 @@ def test_a_read_only_store_is_read_and_not_written(repo, tmp_path, capsys):
         assert code == 0, err
         code, out, err = run(capsys, repo, state, "history", "--format", "json")
         assert code == 0 and len(__import__("json").loads(out)) == 2, err
-        code, out, err = run(capsys, repo, state, "rollback", "--to-revision", "1", "--dry-run")
+        code, out, err = run(capsys, repo, state, "rollback", "--to-revision", "1", "--dry-run", "--format", "yaml")
         assert code == 0 and "pw-v1" in out, err
+        code, out, err = run(capsys, repo, state, "rollback", "--to-revision", "1", "--dry-run")  # the plan
+        assert code == 0 and "pw-v1" not in out, err
         for cmd in (["apply"], ["rollback", "--to-revision", "1"]):
             code, out, err = run(capsys, repo, state, *cmd)
             assert code == 1 and f"cannot write state file {state}: {reason}" in err, err
