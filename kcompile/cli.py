@@ -89,10 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(argv)
     parser = make_parser(_command_named(argv))
     args = parser.parse_args(argv)
-    if args.debug:
-        from . import errors
+    from . import errors
 
-        errors.DEBUG = True
+    errors.DEBUG = bool(args.debug)
     try:
         try:
             return int(args.run(args) or 0)
