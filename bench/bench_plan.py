@@ -9,7 +9,13 @@ same flags (--no-validate: validation is the same work in both and is benchmarke
 bench_validate.py); the script prints the medians, the ratio plan/build and the number
 of changes. Target: plan takes at most 2x the build time at N=1000.
 
-Usage: python bench/bench_plan.py [--n 100 1000] [--runs 5]
+Then the state backends: `apply` (recording the N=1000 tree as a new revision, 3000 objects)
+and `plan` (reading the latest revision back and comparing) with `--state` an SQLite file
+and a PostgreSQL database on a throwaway local server (tests/pgserver.py: loopback TCP,
+as a shared server would be reached). The build cache is warm (the default), so the figure
+is the store's cost plus a cached build. Target: PostgreSQL <= 1.5x SQLite for both.
+
+Usage: python bench/bench_plan.py [--n 100 1000] [--runs 5] [--backends-only]
 """
 
 from __future__ import annotations
@@ -33,7 +39,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[1000])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--backends-only", action="store_true", help="only the SQLite/PostgreSQL comparison")
     args = ap.parse_args()
+    if not args.backends_only:
+        plan_vs_build(args)
+    backends(args)
+
+
+def plan_vs_build(args) -> None:
     print(f"{'N':>6} {'build':>9} {'plan':>9} {'plan/build':>11} {'changes':>8}")
     for n in args.n:
         tmp = Path(tempfile.mkdtemp(prefix=f"kcompile-plan-{n}-"))
@@ -55,6 +68,35 @@ def main() -> None:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     print("target: plan <= 2x build at N=1000")
+
+
+def backends(args) -> None:
+    import base64
+    import os
+
+    sys.path.insert(0, str(ROOT))
+    from tests.pgserver import PgServer
+
+    os.environ["KCOMPILE_STATE_KEY"] = base64.b64encode(os.urandom(32)).decode()  # same key handling for both
+    server = PgServer().start()
+    try:
+        print(f"{'N':>6} {'':>6} {'sqlite':>9} {'postgres':>9} {'pg/sqlite':>10}")
+        for n in args.n:
+            tmp = Path(tempfile.mkdtemp(prefix=f"kcompile-backends-{n}-"))
+            try:
+                overlay = generate_tree(n, tmp)
+                stores = [str(tmp / "state.db"), server.new_database()]
+                for store in stores:  # a first revision in each, and a warm build cache
+                    run_timed(KCOMPILE + ["apply", str(overlay), "--state", store, "--no-validate"], tmp)
+                for verb in ("apply", "plan"):
+                    cmds = [KCOMPILE + [verb, str(overlay), "--state", store, "--no-validate"] for store in stores]
+                    ms, mp = alternating_medians(cmds, args.runs, tmp)
+                    print(f"{n:>6} {verb:>6} {ms:>8.3f}s {mp:>8.3f}s {mp / ms:>10.2f}", flush=True)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        server.destroy()
+    print("target: postgres <= 1.5x sqlite for apply and plan at N=1000")
 
 
 if __name__ == "__main__":

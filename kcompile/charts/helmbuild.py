@@ -54,6 +54,8 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
                     resources: list[Resource]) -> None:
     """Inflate ``(helmCharts entry, where)`` pairs of kustomization ``ov`` (also the
     HelmChartInflationGenerator plugin's configurations)."""
+    from .helmcharts import ChartContext, inflate
+
     if not entries:
         return
     if not b.options.enable_helm:

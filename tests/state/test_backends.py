@@ -128,7 +128,7 @@ def test_rollback_restores_the_secret_exactly(project, capsys):
         or all(PASSWORD_1 not in json.dumps(f) for f in changes["Secret/creds"]["fields"])
     # and rolling back to revision 2 gives the second password back, without building
     (project.ov / "kcompile.yaml").write_text("resources: [missing.yaml]\n")
-    out = project.ok(capsys, "rollback", "--to-revision", "2", "--dry-run", "--format", "yaml")
+    out = project.ok(capsys, "rollback", "--to-revision", "2")
     assert project.secret_of(out)["stringData"] == {"password": PASSWORD_2}
 
 
@@ -192,7 +192,7 @@ def test_without_the_key_plan_and_history_work_and_rollback_says_it_needs_it(pro
     assert len(json.loads(project.ok(capsys, "history", "--format", "json"))) == 2
     # the key given the CI way
     monkeypatch.setenv("KCOMPILE_STATE_KEY", base64.b64encode(key).decode())
-    out = project.ok(capsys, "rollback", "--to-revision", "1", "--dry-run", "--format", "yaml")
+    out = project.ok(capsys, "rollback", "--to-revision", "1")
     assert project.secret_of(out)["stringData"] == {"password": PASSWORD_1}
     monkeypatch.setenv("KCOMPILE_STATE_KEY", base64.b64encode(os.urandom(32)).decode())
     code, _, err = project.run(capsys, "plan")
@@ -211,7 +211,7 @@ def test_key_rotation_keeps_every_revision_restorable(project, capsys):
     assert project.key_path.read_bytes() != old_key and (project.key_path.stat().st_mode & 0o777) == 0o600
     assert not project.key_path.with_name(project.key_path.name + ".new").exists()
     for i in builds:
-        out = project.ok(capsys, "rollback", "--to-revision", str(i), "--dry-run", "--format", "yaml")
+        out = project.ok(capsys, "rollback", "--to-revision", str(i))
         assert project.secret_of(out) == builds[i]
     plan = json.loads(project.ok(capsys, "plan", "--format", "json"))
     assert plan["summary"]["update"] == 0  # digests were re-made under the new key
@@ -234,8 +234,7 @@ def test_key_rotation_with_the_key_in_the_environment(project, capsys, monkeypat
     code, _, err = project.run(capsys, "plan")
     assert code == 1 and "does not belong to" in err  # the old key no longer opens it
     monkeypatch.setenv("KCOMPILE_STATE_KEY", new)
-    out = project.ok(capsys, "rollback", "--to-revision", "1", "--dry-run", "--format", "yaml")
-    assert project.secret_of(out) == first
+    assert project.secret_of(project.ok(capsys, "rollback", "--to-revision", "1")) == first
 
 
 def test_list_show_export_import(project, capsys, tmp_path):
@@ -307,18 +306,15 @@ def test_migrate_sqlite_to_postgresql_and_back_keeps_every_byte(tmp_path, pg_url
     assert code == 0 and "migrated 3 revision(s) of 2 environment(s)" in err, err
     assert first.key_path.read_bytes() == (first.root / ".kcompile" / "state.key").read_bytes()
     on_pg = Project(first.root, pg_url)
-    assert on_pg.secret_of(on_pg.ok(capsys, "rollback", "--to-revision", "1", "--dry-run", "--format", "yaml")) \
-        == builds
     back = tmp_path / "b" / "state.db"
     code, _, err = on_pg.state_cmd(capsys, "migrate", "--to", str(back))
     assert code == 0, err
     assert _rows(back) == _rows(Path(first.state))  # every revision, object and ciphertext, byte for byte
-    again = Project(first.root, str(back))
-    assert again.secret_of(again.ok(capsys, "rollback", "--to-revision", "1", "--dry-run", "--format", "yaml")) \
-        == builds
     # migrating onto a store that has the environments is refused, nothing changed
     code, _, err = first.state_cmd(capsys, "migrate", "--to", pg_url)
     assert code == 1 and "already has environment(s)" in err
+    for p in (on_pg, Project(first.root, str(back))):  # and the Secrets come back from either
+        assert p.secret_of(p.ok(capsys, "rollback", "--to-revision", "1")) == builds
 
 
 def test_state_url_from_the_environment(tmp_path, pg_url, capsys, monkeypatch):

@@ -217,3 +217,44 @@ def test_concurrent_first_key_creation_gives_one_key(tmp_path):
         t.join()
     assert len(set(keys)) == 1 and keys[0] == SQLiteStore(path).key_path.read_bytes()
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_rotation_stopped_before_its_key_file_was_renamed_is_finished(tmp_path, monkeypatch):
+    monkeypatch.delenv("KCOMPILE_STATE_KEY", raising=False)
+    path = tmp_path / "state.db"
+    s = SQLiteStore(path)
+    s.record("a", [SECRET])
+    old = s.key_path.read_bytes()
+    assert s.rotate_key() == 2
+    s.close()
+    new = s.key_path.read_bytes()
+    # as if stopped after the commit, before the rename: the old key file, the new one beside it
+    s.key_path.write_bytes(old)
+    pending = s.key_path.with_name(s.key_path.name + ".new")
+    pending.write_bytes(new)
+    again = SQLiteStore(path)
+    objects, legacy = again.restore("a", again.latest("a"))
+    assert objects == [SECRET] and legacy == []
+    assert s.key_path.read_bytes() == new and not pending.exists()
+
+
+def test_values_moved_to_another_secret_do_not_decrypt(tmp_path, monkeypatch):
+    """The associated data binds each ciphertext to its environment, object and key."""
+    monkeypatch.delenv("KCOMPILE_STATE_KEY", raising=False)
+    path = tmp_path / "state.db"
+    s = SQLiteStore(path)
+    other = {**SECRET, "metadata": {"name": "other"}}
+    s.record("a", [SECRET, other])
+    s.close()
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT seq, field, item, value FROM secret_values ORDER BY seq").fetchall()
+    first = {(f, i): v for q, f, i, v in rows if q == 0}
+    for q, f, i, _ in rows:
+        if q == 1:
+            db.execute("UPDATE secret_values SET value = ? WHERE seq = 1 AND field = ? AND item = ?",
+                       (first[(f, i)], f, i))
+    db.commit()
+    db.close()
+    s = SQLiteStore(path)
+    with pytest.raises(KcompileError, match="does not decrypt under the state key"):
+        s.restore("a", s.latest("a"))
