@@ -35,6 +35,7 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
         from .helm import find_helm
 
         path = lock.vendor(repo, name, version, find_helm(b.options.helm_command, where), where)
+        lock.save()
     else:
         path = lock.chart(repo, name, version, where)
     b.files.note_read(path)

@@ -129,11 +129,34 @@ def run_generator_plugins(b: "Build", ov: "OverlayFile", resources: list[Resourc
             globals_ = {k: entry.pop(k) for k in ("chartHome", "configHome") if k in entry}
             inflate_entries(b, ov, [(entry, (c.file, c.line))], globals_, (c.file, c.line), resources)
         elif c.kind == "IAMPolicyGenerator":
-            raise c.error("IAMPolicyGenerator (cloud IAM service accounts) is not supported")
+            from ..pipeline.session import add_all
+
+            add_all(resources, [_iam_service_account(c)], (c.file, c.line))
         elif c.kind in TRANSFORMERS:
             raise c.error("is a transformer; list it under 'transformers', not 'generators'")
         else:
             raise c.error(f"no builtin generator is named {c.kind!r}")
+
+
+def _iam_service_account(c: PluginConfig) -> Resource:
+    """IAMPolicyGenerator: a ServiceAccount bound to a cloud IAM account (GKE only, as
+    in Kustomize)."""
+    from ..model import Origin
+
+    cloud = as_text(c.data.get("cloud"))
+    if cloud != "gke":
+        raise c.error(f"cloud provider {cloud!r} is not supported (Kustomize knows only 'gke')")
+    k8s = c.data.get("kubernetesService") if isinstance(c.data.get("kubernetesService"), dict) else {}
+    account = c.data.get("serviceAccount") if isinstance(c.data.get("serviceAccount"), dict) else {}
+    md: dict[str, Any] = {
+        "annotations": {"iam.gke.io/gcp-service-account":
+                        f"{as_text(account.get('name'))}@{as_text(account.get('projectId'))}.iam.gserviceaccount.com"},
+        "name": as_text(k8s.get("name")),
+    }
+    if k8s.get("namespace"):
+        md["namespace"] = as_text(k8s["namespace"])
+    return Resource({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": md},
+                    origin=Origin(c.file, c.line or 1))
 
 
 def run_transformer_plugins(b: "Build", ov: "OverlayFile", resources: list[Resource], key: str,

@@ -119,7 +119,8 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
         var = declared[name]
         holder = holders.get(name)
         if holder is None:
-            raise KcompileError(f"var {var.describe()} names no object of the build", var.file, var.line)
+            hint = "" if var.version else " (Kustomize matches the objref's group and version exactly: give its apiVersion)"
+            raise KcompileError(f"var {var.describe()} names no object of the build{hint}", var.file, var.line)
         found, value = _field_value(holder.body, var.field_path)
         if not found:
             raise KcompileError(

@@ -45,6 +45,17 @@ CASES = {
                               "ov/p.yaml:1", "no merge key 'name'"),
     "object-without-kind": ({"ov/kcompile.yaml": "resources: [d.yaml]\n", "ov/d.yaml": "---\napiVersion: v1\nmetadata: {name: x}\n"},
                             "ov/d.yaml:2", "no 'kind'"),
+    "var-declared-twice": ({"ov/kustomization.yaml": "resources: [d.yaml]\nvars:\n- {name: A, objref: {kind: Deployment, name: web, apiVersion: apps/v1}}\n"
+                                                    "- {name: A, objref: {kind: Deployment, name: web, apiVersion: apps/v1}}\n",
+                            "ov/d.yaml": DEPLOY},
+                           "ov/kustomization.yaml:4", "var 'A' is declared twice"),
+    "conflicting-fieldspecs": ({"ov/kustomization.yaml": "resources: [d.yaml]\nconfigurations: [c.yaml]\n", "ov/d.yaml": DEPLOY,
+                                "ov/c.yaml": "commonLabels:\n- {path: spec/selector/matchLabels, kind: Deployment, create: false}\n"},
+                               "ov/c.yaml:1", "conflicting fieldspecs"),
+    "krm-function-plugin": ({"ov/kustomization.yaml": "resources: [d.yaml]\ntransformers: [fn.yaml]\n", "ov/d.yaml": DEPLOY,
+                             "ov/fn.yaml": "apiVersion: fn.example.com/v1\nkind: SetTeam\nmetadata:\n  name: t\n  annotations:\n"
+                                           "    config.kubernetes.io/function: |\n      container: {image: example/set-team}\n"},
+                            "ov/fn.yaml:1", "KRM functions) are not supported"),
     "missing-env-var": ({"ov/kcompile.yaml": "secretGenerator:\n- name: db\n  envVars: [KCOMPILE_TEST_UNSET_VAR]\n"},
                         "ov/kcompile.yaml:2", "KCOMPILE_TEST_UNSET_VAR is not set"),
 }
