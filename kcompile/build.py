@@ -94,6 +94,12 @@ def finish(resources: list[Resource], top: OverlayFile, acc: Any = None) -> list
 
     acc = acc or accumulation.Accumulation(resources)
     resources = [r for r in resources if r.body]
+    for r in resources:
+        md = r.body.get("metadata")
+        if isinstance(md, dict) and "annotations" in md and not md["annotations"]:
+            # Kustomize writes no empty or null annotations (it removes the field once its
+            # own build annotations are gone); Helm templates often leave `annotations:`
+            del md["annotations"]
     add_hash_suffixes(resources)
     fix_name_references(resources, acc.config)
     if acc.vars:

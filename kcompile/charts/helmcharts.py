@@ -59,10 +59,11 @@ def normalized(entry: Any, fields: tuple[str, ...], what: str, where: tuple) -> 
 
 def merge_values(src: Any, dest: Any) -> Any:
     """kyaml's merge of ``src`` into ``dest`` as Kustomize merges values: maps deeply,
-    anything else replaced by ``src``; a null in ``src`` removes the key."""
+    anything else replaced by ``src``; no null is left in any map (a null in ``src``
+    removes the key, and nulls of ``dest`` go too: helm then takes the chart's default)."""
     if not isinstance(src, dict) or not isinstance(dest, dict):
-        return src
-    out = dict(dest)
+        return _without_nulls(src)
+    out = _without_nulls(dest)
     for k, v in src.items():
         if v is None:
             out.pop(k, None)

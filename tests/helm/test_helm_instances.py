@@ -131,6 +131,8 @@ def expected(ref_tools, root, case) -> list:
     objects = helm_template(ref_tools, *args)
     ns = case.get("namespace")
     for o in objects:
+        if "annotations" in o["metadata"] and not o["metadata"]["annotations"]:
+            del o["metadata"]["annotations"]  # kcompile writes none empty, as Kustomize
         if ns and o["kind"] not in CLUSTER_SCOPED:
             o["metadata"].setdefault("namespace", ns)
     return objects
