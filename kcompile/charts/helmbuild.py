@@ -52,9 +52,10 @@ def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
 
 
 def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_: Any, globals_where: tuple,
-                    resources: list[Resource]) -> None:
+                    resources: list[Resource], default_namespace: bool = True) -> None:
     """Inflate ``(helmCharts entry, where)`` pairs of kustomization ``ov`` (also the
-    HelmChartInflationGenerator plugin's configurations)."""
+    HelmChartInflationGenerator plugin's configurations: ``default_namespace=False``, as
+    Kustomize gives those no namespace of the kustomizations, so helm's is 'default')."""
     from .helmcharts import ChartContext, inflate
 
     if not entries:
@@ -69,7 +70,7 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
     from .helmcharts import ChartContext, inflate
 
     ctx = ChartContext(
-        ov.dir, str(ov.path), b.helm_namespaces[-1] if b.helm_namespaces else "",
+        ov.dir, str(ov.path), b.helm_namespaces[-1] if b.helm_namespaces and default_namespace else "",
         read_file=lambda p, where: b.files.read_bytes(p, where),
         check_file=lambda p, where: b.files.check_file(p, ov.dir, where),
         helm_command=b.options.helm_command, kube_version=b.options.helm_kube_version,
@@ -108,9 +109,7 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
         default_release = name
     else:
         chart = b.files.resolve(ov.dir, entry["chart"], where)
-        from .render import load_chart_meta
-
-        default_release = str(load_chart_meta(chart, b.cache.load_documents).get("name") or chart.name)
+        default_release = _chart_name(b, chart)
     release = as_text(entry["release"]) if entry.get("release") else default_release
     layers: list[tuple[str, dict]] = []
     for j, vf in enumerate(entry.get("valuesFiles") or []):
@@ -147,3 +146,17 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
             if not r.namespace and not is_cluster_scoped(split_api_version(r.api_version)[0], r.kind):
                 r.metadata["namespace"] = ns
     return release, objects
+
+
+def _chart_name(b: Any, chart: Path) -> str:
+    """The name in a chart's Chart.yaml (a directory or a packaged ``.tgz``)."""
+    if chart.is_file():
+        from ..yaml.read import load_documents
+        from .vendor import archive_file
+
+        docs = load_documents(archive_file(chart, "Chart.yaml").decode("utf-8", "replace"), str(chart))
+        meta = docs[0].data if docs and isinstance(docs[0].data, dict) else {}
+        return str(meta.get("name") or chart.name.rsplit("-", 1)[0])
+    from .render import load_chart_meta
+
+    return str(load_chart_meta(chart, b.cache.load_documents).get("name") or chart.name)

@@ -165,13 +165,18 @@ def pull_chart(helm: str, repo: str, name: str, version: str, where: tuple) -> t
 
 def archive_values(archive: Path) -> bytes:
     """The ``values.yaml`` of a packaged chart (b'' when it has none)."""
+    return archive_file(archive, "values.yaml")
+
+
+def archive_file(archive: Path, name: str) -> bytes:
+    """A top-level file of a packaged chart (``<chart>/<name>``; b'' when it has none)."""
     import tarfile
 
     try:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
                 parts = member.name.split("/")
-                if len(parts) == 2 and parts[1] == "values.yaml" and member.isfile():
+                if len(parts) == 2 and parts[1] == name and member.isfile():
                     f = tar.extractfile(member)
                     return f.read() if f is not None else b""
     except (OSError, tarfile.TarError) as e:

@@ -63,8 +63,8 @@ class OverlayFile:
         self.data: dict[str, Any] = data
         self._lines: dict[tuple, int] | None = None
         self._written: dict[str, str] = {}  # field name -> the spelling in the file
-        self.is_component = data.get("kind") == "Component"
         self._check_fields()
+        self.is_component = self.data.get("kind") == "Component"
 
     def get(self, key: str, default: Any = None) -> Any:
         v = self.data.get(key)

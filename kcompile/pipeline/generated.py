@@ -77,8 +77,11 @@ def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool
     from ..charts.render import load_chart_meta
 
     chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
-    b.files.note_listed(chart_dir)  # every file of a chart is an input
     b.files.check_dir(chart_dir, where)
+    if chart_dir.is_file() and chart_dir.name.endswith(".tgz"):  # a packaged Helm chart
+        b.files.note_read(chart_dir)
+        return True
+    b.files.note_listed(chart_dir)  # every file of a chart is an input
     if not chart_dir.is_dir():
         raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
     return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents))

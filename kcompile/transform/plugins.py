@@ -99,7 +99,9 @@ def _check_builtin(c: PluginConfig) -> None:
     api = as_text(c.data.get("apiVersion"))
     md = c.data.get("metadata") if isinstance(c.data.get("metadata"), dict) else {}
     annotations = md.get("annotations") if isinstance(md.get("annotations"), dict) else {}
-    if any(a in annotations for a in FUNCTION_ANNOTATIONS):
+    # apiVersion builtin runs the builtin, whatever function annotation it also carries
+    # (such files double as KRM function configurations for `kustomize fn`)
+    if api != "builtin" and any(a in annotations for a in FUNCTION_ANNOTATIONS):
         raise c.error("container and exec plugins (KRM functions) are not supported: kcompile runs only "
                       "Kustomize's builtin plugins (apiVersion: builtin)")
     if api != "builtin":
@@ -127,7 +129,8 @@ def run_generator_plugins(b: "Build", ov: "OverlayFile", resources: list[Resourc
 
             entry = {k: v for k, v in c.data.items() if k not in ("apiVersion", "kind", "metadata")}
             globals_ = {k: entry.pop(k) for k in ("chartHome", "configHome") if k in entry}
-            inflate_entries(b, ov, [(entry, (c.file, c.line))], globals_, (c.file, c.line), resources)
+            inflate_entries(b, ov, [(entry, (c.file, c.line))], globals_, (c.file, c.line), resources,
+                            default_namespace=False)
         elif c.kind == "IAMPolicyGenerator":
             from ..pipeline.session import add_all
 

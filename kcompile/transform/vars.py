@@ -128,6 +128,7 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
             )
         values[name] = value
     index = config.memo("vars", lambda: SpecIndex(config.var_reference))
+    metadata: Any = None
 
     def setter(parent: dict[str, Any], key: str) -> None:
         value = parent.get(key)
@@ -136,9 +137,12 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
         if isinstance(value, str):
             parent[key] = expand(value, values)
         elif isinstance(value, dict):
+            # Kustomize writes metadata.annotations back as strings at the end of a build
+            as_string = parent is metadata and key == "annotations"
             for k, v in value.items():
                 if isinstance(v, str):
-                    value[k] = expand(v, values)
+                    new = expand(v, values)
+                    value[k] = _go_text(new) if as_string and not isinstance(new, str) else new
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
@@ -147,6 +151,7 @@ def resolve_vars(resources: list[Resource], declared: dict[str, Var], config: Tr
 
     for r in resources:
         if r.body:
+            metadata = r.body.get("metadata")
             group, version = split_api_version(r.api_version)
             index.apply(r.body, group, version, r.kind, setter)
 

@@ -79,3 +79,14 @@ def test_error(name, tmp_path, ref_tools, capsys, monkeypatch):
         assert w in err, err
     assert "Traceback" not in err
     assert not (root / "out.yaml").exists()
+
+
+def test_helm_v2_is_refused(tmp_path, capsys, monkeypatch):
+    fake = tmp_path / "helm"
+    fake.write_text('#!/bin/sh\necho "Client: v2.17.0+ga690bad"\n')
+    fake.chmod(0o755)
+    root = lay_out(tmp_path / "repo", {"kcompile.yaml": "charts:\n- chart: charts/shop\n"}, {"charts/shop": "shop"})
+    monkeypatch.chdir(root)
+    code, _out, err = kcompile(capsys, "build", ".", "--no-cache", "--helm-command", str(fake))
+    assert code == 1
+    assert err.startswith("kcompile: error: kcompile.yaml:2: Helm v3 or v4 is needed") and "v2.17.0" in err, err

@@ -177,3 +177,35 @@ patches:
     assert deployment["spec"]["replicas"] == 7
     assert deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"] == [
         {"configMapRef": {"name": "eu-web-shop"}}]  # the name reference follows the prefix
+
+
+def test_packaged_chart(tmp_path, ref_tools, capsys, monkeypatch):
+    """A chart archive made by ``helm package`` renders as its directory does; the
+    release defaults to the chart's name."""
+    import subprocess
+
+    root = lay_out(tmp_path, {"overlays/dev/kcompile.yaml": """
+charts:
+- chart: ../../packages/stack-0.5.0.tgz
+  values: {jobs: {queues: [only]}}
+"""}, {"src/stack": "stack"})
+    subprocess.run([str(ref_tools.helm), "package", str(root / "src/stack"), "-d", str(root / "packages")],
+                   check=True, capture_output=True)
+    monkeypatch.chdir(root)
+    ours = kcompile_build(capsys, root / "overlays/dev", "--helm-command", str(ref_tools.helm))
+    theirs = helm_template(ref_tools, "stack", str(root / "src/stack"), "--set", "jobs.queues={only}",
+                           *DEFAULTS)
+    assert sorted(ours, key=key) == sorted(theirs, key=key)
+    assert any(o["metadata"]["name"] == "stack-jobs-only" for o in ours)
+
+
+def test_caller_helm_environment_is_ignored(tmp_path, ref_tools, capsys, monkeypatch):
+    """helm runs without the caller's HELM_* variables: output depends only on the chart,
+    the values and the flags."""
+    root = lay_out(tmp_path, {"kcompile.yaml": "charts:\n- chart: charts/migrate\n  release: orders\n"},
+                   {"charts/migrate": "migrate"})
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("HELM_NAMESPACE", "elsewhere")
+    monkeypatch.setenv("HELM_KUBEVERSION", "1.20.0")
+    ours = kcompile_build(capsys, root, "--helm-command", str(ref_tools.helm))
+    assert {o["metadata"].get("namespace") for o in ours if o["kind"] == "Deployment"} == {"default"}

@@ -13,6 +13,25 @@ import pytest
 from tests.helm.helpers import kcompile_build, kustomize_build, lay_out
 
 CASES = {
+    # the builtin HelmChartInflationGenerator plugin in `generators` (its own chartHome),
+    # after the kustomization's own generators, with namePrefix applied afterwards
+    "generator-plugin-configuration": dict(
+        charts={"vendor/charts/shop": "shop"},
+        files={"kustomization.yaml": """
+namePrefix: eu-
+generators:
+- shop-chart.yaml
+""", "shop-chart.yaml": """
+apiVersion: builtin
+kind: HelmChartInflationGenerator
+metadata:
+  name: shop
+name: shop
+releaseName: store
+chartHome: vendor/charts
+valuesInline:
+  replicaCount: 2
+"""}),
     # a library-chart dependency; valuesInline overrides the chart's values (default merge)
     "library-dependency-inline-override": dict(
         charts={"charts/shop": "shop"},
@@ -260,6 +279,31 @@ helmChartInflationGenerator:
 - chartName: shop
   releaseName: legacy
   valuesLocal: {replicaCount: 7}
+"""}),
+    # the HelmChartInflationGenerator builtin plugin: helmCharts fields and chartHome in one
+    # config, as a generators file and inline
+    "inflation-generator-plugin": dict(
+        charts={"vendor/charts/migrate": "migrate", "charts/shop": "shop"},
+        files={"kustomization.yaml": """
+namespace: plugins
+generators:
+- inflate-migrate.yaml
+- |
+  apiVersion: builtin
+  kind: HelmChartInflationGenerator
+  metadata: {name: shop}
+  name: shop
+  releaseName: inline
+  valuesInline: {replicaCount: 1}
+""", "inflate-migrate.yaml": """
+apiVersion: builtin
+kind: HelmChartInflationGenerator
+metadata: {name: migrate}
+chartHome: vendor/charts
+name: migrate
+releaseName: orders
+skipTests: true
+valuesInline: {migrations: {enabled: false}}
 """}),
 }
 

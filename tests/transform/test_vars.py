@@ -101,7 +101,7 @@ def test_declared_vars_are_resolved_at_var_reference_fields_only():
     assert c["args"] == ["--listen=8080", "shop"]
     assert c["env"][0]["value"] == 8080
     assert c["image"] == "$(PORT)"  # not a varReference field
-    assert deploy["metadata"]["annotations"]["note"] == 8080
+    assert deploy["metadata"]["annotations"]["note"] == "8080"  # annotations stay strings, as in Kustomize
 
 
 # (objref, what fails, message fragment)
