@@ -50,6 +50,15 @@ class ChartLoader(BaseLoader):
         mtime = path.stat().st_mtime
         return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
 
+    def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+        """A template, its code taken from the compiled-template cache when there is one
+        (:mod:`.compiled`) instead of Jinja2's bytecode cache."""
+        from .compiled import compiled_code
+
+        source, filename, uptodate = self.get_source(environment, name)
+        code = compiled_code(environment, source, name, filename, getattr(environment, "compiled_templates", None))
+        return environment.template_class.from_code(environment, code, environment.make_globals(globals), uptodate)
+
     def list_templates(self) -> list[str]:
         if not self.templates.is_dir():
             return []
@@ -88,7 +97,10 @@ def tpl(context: Any, text: Any, variables: Any = None) -> str:
     env = context.environment
     template = env.tpl_templates.get(text)
     if template is None:
-        template = env.tpl_templates[text] = env.from_string(text)
+        from .compiled import compiled_code
+
+        code = compiled_code(env, text, None, "<tpl>", env.compiled_templates)
+        template = env.tpl_templates[text] = env.template_class.from_code(env, code, env.make_globals(None))
     names = dict(context.get_all())
     if variables:
         if not isinstance(variables, dict):
@@ -105,7 +117,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
     intercepted_unops = frozenset(["-", "+"])
     code_generator_class = _YamlTextCodeGenerator
 
-    def __init__(self, chart_dir: Path, bytecode_cache: Any = None, loader: ChartLoader | None = None) -> None:
+    def __init__(self, chart_dir: Path, compiled_templates: Any = None, loader: ChartLoader | None = None) -> None:
         super().__init__(
             loader=loader or ChartLoader(chart_dir),
             undefined=StrictUndefined,
@@ -113,10 +125,10 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
             lstrip_blocks=True,
             autoescape=False,
             keep_trailing_newline=True,
-            bytecode_cache=bytecode_cache,
             finalize=yaml_text,
         )
         self.yaml_text = yaml_text
+        self.compiled_templates = compiled_templates  # .compiled.TemplateEntries, or None
         self.tpl_templates: dict[str, Any] = {}
         self.filters.update(FILTERS)
         self.tests.update(TESTS)
@@ -176,18 +188,3 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
 def _center(value: Any, width: int = 80) -> str:
     return str(value).center(width)  # bounded by budget.guard_filters
 
-
-def bytecode_cache_for(cache_dir: Path | None) -> Any:
-    if cache_dir is None:
-        return None
-    from jinja2 import FileSystemBytecodeCache
-
-    from ..cache.location import code_fingerprint
-
-    # Compiled templates carry the budget checks of this version (budget.bound_template)
-    directory = cache_dir / f"jinja-{code_fingerprint()}"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(directory))

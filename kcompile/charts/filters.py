@@ -303,6 +303,47 @@ def semver_compare(constraint: str, version: Any) -> bool:
     return True
 
 
+def coalesce(*values: Any) -> Any:
+    """Sprig's ``coalesce``: the first value that is not empty (None when all are)."""
+    return next((v for v in values if not _empty(v)), None)
+
+
+def omit(value: Any, *keys: Any) -> dict:
+    """Sprig's ``omit``: the map without ``keys``."""
+    return {k: v for k, v in _map_arg("omit", value).items() if k not in keys}
+
+
+def pick(value: Any, *keys: Any) -> dict:
+    """Sprig's ``pick``: only ``keys`` of the map."""
+    return {k: v for k, v in _map_arg("pick", value).items() if k in keys}
+
+
+def _map_arg(name: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ChartFail(f"{name}: expected a map, got {kind_of(value)}")
+    return value
+
+
+def _words(value: Any) -> list[str]:
+    import re
+
+    return re.findall(r"[A-Z]+(?=[A-Z][a-z]|[0-9]|\b|_)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", str(value))
+
+
+def snakecase(value: Any) -> str:
+    """Sprig's ``snakecase``: ``HTTPServerName`` -> ``http_server_name``."""
+    return "_".join(w.lower() for w in _words(value))
+
+
+def camelcase(value: Any) -> str:
+    """Sprig's ``camelcase``: ``http_server`` -> ``HttpServer``."""
+    return "".join(w[:1].upper() + w[1:].lower() for w in _words(value))
+
+
+def sha1(value: Any) -> str:
+    return hashlib.sha1(str(value).encode("utf-8")).hexdigest()
+
+
 def has_key(value: Any, key: Any) -> bool:
     return isinstance(value, dict) and key in value
 
@@ -319,9 +360,10 @@ FILTERS = {
     "trunc": trunc, "trim_suffix": trim_suffix, "trimSuffix": trim_suffix,
     "trim_prefix": trim_prefix, "trimPrefix": trim_prefix,
     "dig": dig, "has_key": has_key,
-    "kebab": lambda s: str(s).replace("_", "-").lower(),
+    "kebab": lambda s: "-".join(w.lower() for w in _words(s)), "kebabcase": lambda s: "-".join(w.lower() for w in _words(s)),
     "from_yaml": from_yaml, "fromYaml": from_yaml, "from_json": from_json, "fromJson": from_json,
     "kind_of": kind_of, "string": yaml_text,
+    "omit": omit, "pick": pick, "snakecase": snakecase, "camelcase": camelcase, "sha1": sha1, "sha1sum": sha1,
 }
 
 TESTS = {
@@ -332,4 +374,5 @@ GLOBALS = {
     "fail": fail, "required": required, "merge": merge, "semver_compare": semver_compare,
     "dig": lambda m, *a: dig(m, *a), "b64encode": b64encode, "b64decode": b64decode,
     "kind_of": kind_of, "kind_is": kind_is, "from_yaml": from_yaml, "from_json": from_json,
+    "coalesce": coalesce, "omit": omit, "pick": pick,
 }

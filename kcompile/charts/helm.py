@@ -207,11 +207,14 @@ def render_helm_chart(
     cache_dir: Path | None = None,
     where: tuple = (None, None),
     label: str | None = None,
+    cache_secrets: bool = True,
 ) -> list[Resource]:
     """Render ``request`` with helm into objects (see the module docstring).
 
     ``where`` is the (file, line) of the entry that asked for the chart (for errors
-    that name no template); ``label`` names the chart in messages."""
+    that name no template); ``label`` names the chart in messages. With
+    ``cache_secrets=False`` (values from the command line), a result holding a Secret is
+    not cached: caches never keep a Secret value that is not in the repository's files."""
     label = label or f"chart {request.chart.name}"
     helm = find_helm(helm_command, where)
     key = _cache_key(request, helm, config_home) if cache_dir is not None else None
@@ -224,7 +227,7 @@ def render_helm_chart(
     helm_version(helm, where)
     text = run_helm_template(request, helm, config_home, where, label)
     result = parse_helm_output(text, request.chart, label)
-    if key is not None:
+    if key is not None and (cache_secrets or not any(r.kind == "Secret" for r in result)):
         from .render import _cache_put
 
         _cache_put(cache_dir, key, result)

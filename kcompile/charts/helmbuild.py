@@ -136,8 +136,11 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
         skip_tests=entry.get("skipTests", True) is not False,
         skip_hooks=entry.get("skipHooks") is True,
     )
+    from .values import parse_set
+
+    from_command_line = any(parse_set(e)[0] == release for e in b.options.set_values)
     objects = render_helm_chart(request, helm_command=b.options.helm_command, cache_dir=b.cache_dir,
-                                where=where, label=f"chart {release!r}")
+                                where=where, label=f"chart {release!r}", cache_secrets=not from_command_line)
     if ns:
         from ..fields.specs import is_cluster_scoped
         from ..model import split_api_version

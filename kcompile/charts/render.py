@@ -259,13 +259,15 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
     from jinja2.sandbox import SecurityError
 
     from .capabilities import Capabilities
-    from .environment import ChartEnvironment, bytecode_cache_for
+    from .compiled import TemplateEntries
+    from .environment import ChartEnvironment
     from .filters import ChartFail
 
     names = output_templates(chart.dir)
     if chart.is_library or not names:
         return []
-    env = ChartEnvironment(chart.dir, bytecode_cache_for(instance.cache_dir), _loader_for(chart, loaders))
+    entries = TemplateEntries(instance.cache_dir) if instance.cache_dir is not None else None
+    env = ChartEnvironment(chart.dir, entries, _loader_for(chart, loaders))
     context = {
         "values": merged.values,
         "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},

@@ -182,3 +182,22 @@ def archive_file(archive: Path, name: str) -> bytes:
     except (OSError, tarfile.TarError) as e:
         raise KcompileError(f"cannot read chart archive {archive}: {e}") from None
     return b""
+
+
+def vendored_charts_at(snapshot: Any) -> None:
+    """Make the charts pinned at a git commit buildable in its snapshot (``kcompile diff
+    --base-ref``): the commit's ``kcompile.lock``, and the working tree's vendor directory
+    (git-ignored, so not in the snapshot), where archives are kept by digest and vendoring
+    never removes one. A build there still checks each archive's digest."""
+    from ..load.gitref import _git
+
+    try:
+        data = _git(snapshot.repo, "show", f"{snapshot.commit}:{LOCK_FILE}", binary=True)
+    except KcompileError:  # no lock at that commit: nothing pinned there
+        return
+    (snapshot.path / LOCK_FILE).write_bytes(data)
+    vendor = snapshot.repo / ".kcompile" / "vendor"
+    link = snapshot.path / ".kcompile" / "vendor"
+    if vendor.is_dir() and not link.exists():
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(vendor, target_is_directory=True)

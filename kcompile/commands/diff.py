@@ -65,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
                                  set_values=work_opts.set_values, api_versions=work_opts.api_versions,
                                  repo_root=snap.path,
-                                 use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root))
+                                 use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root),
+                                 enable_helm=work_opts.enable_helm, helm_command=work_opts.helm_command,
+                                 helm_kube_version=work_opts.helm_kube_version,
+                                 helm_api_versions=work_opts.helm_api_versions)
+        from ..charts.vendor import vendored_charts_at
+
+        vendored_charts_at(snap)  # the base's kcompile.lock, over the working tree's vendored archives
         if len(args.overlays) > 1:
             work_opts, base_opts = work_opts.for_several_overlays(), base_opts.for_several_overlays()
         def plan_of(i: int):

@@ -96,7 +96,7 @@ def _accumulate_all(b: Build, ov: OverlayFile, acc: Accumulation, chart_values: 
             add_all(resources, _load_entry(b, ov, entry, where, below_values, acc), where, ids)
 
     _load_configurations(b, ov, acc)
-    _load_schemas(b, ov)
+    _load_schemas(b, ov, acc)
     own = len(b.releases)
     render_charts(b, ov, resources, chart_values)
     own = (own, len(b.releases))
@@ -204,12 +204,16 @@ def _accumulate_base(b: Build, path: Path, where: tuple, chart_values: list[tupl
 
 
 
-def _load_schemas(b: Build, ov: OverlayFile) -> None:
+def _load_schemas(b: Build, ov: OverlayFile, acc: Accumulation) -> None:
+    from ..transform.config import config_from_crd_definitions
+
     for i, entry in enumerate(ov.get("crds", [])):
         where = ov.where("crds", i)
         path = b.files.resolve(ov.dir, entry, where)
         b.files.check_file(path, ov.dir, where)
         for doc in load_documents(b.files.read_text(path, where), str(path)):
+            # legacy OpenAPI definitions also declare field specs (name references, ...)
+            acc.config = acc.config.merge(config_from_crd_definitions(doc.data), str(path))
             if isinstance(doc.data, dict):
                 b.crds.append((doc.data, str(path)))
                 b.merger.add_crd(doc.data, str(path))

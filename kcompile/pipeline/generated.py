@@ -34,6 +34,7 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
 
             release, rendered = render_helm_instance(b, ov, entry, i, chart_values)
             b.releases.append(release)
+            _no_secrets_from_command_line(b, release, rendered)
             add_all(resources, rendered, where)
             continue
         chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
@@ -67,8 +68,20 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
             kube_version=b.options.kube_version, api_versions=tuple(b.options.api_versions),
         )
         b.releases.append(release)
+        _no_secrets_from_command_line(b, release, rendered)
         add_all(resources, rendered, where)
 
+
+
+def _no_secrets_from_command_line(b: Build, release: str, rendered: list[Resource]) -> None:
+    """A chart instance given ``--set`` values that renders a Secret: the build output is
+    not kept in the build cache (as for values read from the environment), since caches
+    never hold a Secret value that is not in the repository's files."""
+    if b.options.set_values and any(r.kind == "Secret" for r in rendered):
+        from ..charts.values import parse_set
+
+        if any(parse_set(e)[0] == release for e in b.options.set_values):
+            b.env.used.add("--set")  # the build cache keeps nothing built from the environment
 
 
 def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool:

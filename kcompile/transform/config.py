@@ -184,3 +184,65 @@ def _default() -> TransformerConfig:
 
 # The built-in configuration (Kustomize's defaults); shared, never mutated.
 DEFAULT = _default()
+
+
+# OpenAPI extensions of the legacy ``crds`` definition files that add field specs.
+_X_ANNOTATION = "x-kubernetes-annotation"
+_X_LABEL_SELECTOR = "x-kubernetes-label-selector"
+_X_IDENTITY = "x-kubernetes-identity"
+_X_REF_VERSION = "x-kubernetes-object-ref-api-version"
+_X_REF_KIND = "x-kubernetes-object-ref-kind"
+_X_REF_NAME_KEY = "x-kubernetes-object-ref-name-key"
+
+
+def config_from_crd_definitions(data: Any) -> TransformerConfig | None:
+    """Field specs a ``crds`` file in Kustomize's legacy OpenAPI-definitions form (a map
+    of Go type name -> ``{Schema: ...}``) declares with ``x-kubernetes-*`` extensions:
+    name references (``object-ref-kind``/``-api-version``/``-name-key``), annotation and
+    label-selector fields, and fields that get the name prefix. None when the file is not
+    in that form (an ordinary CustomResourceDefinition)."""
+    if not isinstance(data, dict) or "apiVersion" in data or "kind" in data:
+        return None
+    tables: dict[str, list] = {"common_annotations": [], "common_labels": [], "name_prefix": []}
+    refs: list[NameRef] = []
+    for type_name, api in data.items():
+        props = _properties(api)
+        if not all(k in props for k in ("kind", "apiVersion", "metadata")):
+            continue
+        kind = str(type_name).split(".")[-1]
+        _crd_fields(data, str(type_name), kind, (), tables, refs, set())
+    if not any(tables.values()) and not refs:
+        return None
+    return TransformerConfig(**tables, name_references=_merge_name_refs((), tuple(refs), None))
+
+
+def _properties(api: Any) -> dict:
+    schema = api.get("Schema") if isinstance(api, dict) else None
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _crd_fields(definitions: dict, type_name: str, kind: str, path: tuple[str, ...], tables: dict,
+                refs: list, seen: set) -> None:
+    if type_name in seen:  # a recursive type: its fields were visited on this path
+        return
+    seen = seen | {type_name}
+    for name, prop in _properties(definitions.get(type_name)).items():
+        if not isinstance(prop, dict):
+            continue
+        here = path + (str(name),)
+        spec = FieldSpec("", "", kind, here)
+        if isinstance(prop.get(_X_ANNOTATION), str):
+            tables["common_annotations"].append(spec)
+        if isinstance(prop.get(_X_LABEL_SELECTOR), str):
+            tables["common_labels"].append(spec)
+        if isinstance(prop.get(_X_IDENTITY), str):
+            tables["name_prefix"].append(spec)
+        version, ref_kind = prop.get(_X_REF_VERSION), prop.get(_X_REF_KIND)
+        if isinstance(version, str) and isinstance(ref_kind, str):
+            key = prop.get(_X_REF_NAME_KEY)
+            refs.append(NameRef("", version, ref_kind,
+                                (FieldSpec("", "", kind, here + (key if isinstance(key, str) else "name",)),)))
+        ref = prop.get("$ref")
+        if isinstance(ref, str) and ref:
+            _crd_fields(definitions, ref, kind, here, tables, refs, seen)

@@ -138,6 +138,18 @@ def test_from_yaml_and_from_json(tmp_path):
     assert "from_json" in e.value.message and e.value.line == 1
 
 
+@pytest.mark.parametrize("expr, expected", [  # each checked against helm template's Sprig
+    ("{{ 'HTTPServerName' | snakecase }} {{ 'fooBar_baz' | snakecase }} {{ 'http_server' | camelcase }} "
+     "{{ 'foo-bar' | camelcase }} {{ 'FooBar' | kebabcase }}", "http_server_name foo_bar_baz HttpServer FooBar foo-bar"),
+    ("{{ coalesce(none, '', 0, 'x', 'y') }}|{{ coalesce(none, '') }}", "x|null"),
+    ("{{ {'a': 1, 'b': 2, 'c': 3} | omit('a', 'c') | to_json }}|{{ {'a': 1, 'b': 2} | pick('a') | to_json }}",
+     '{"b": 2}|{"a": 1}'),
+    ("{{ 'abc' | sha1sum }}", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+])
+def test_sprig_string_and_map_functions(tmp_path, expr, expected):
+    assert rendered_v(tmp_path, expr) == expected
+
+
 # -- type tests as Sprig's kindIs -------------------------------------------------------
 
 @pytest.mark.parametrize("expr, expected", [

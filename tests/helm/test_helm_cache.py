@@ -69,3 +69,26 @@ def test_build_cache_answers_without_helm(tmp_path, counting_helm, capsys, monke
     values.write_text(values.read_text().replace("replicaCount: 2", "replicaCount: 6"))
     third = kcompile(capsys, "build", ".", "--helm-command", str(helm))
     assert third[0] == 0 and "replicas: 6" in third[1] and runs() == 2
+
+
+def test_secrets_from_the_command_line_are_not_cached(tmp_path, ref_tools, capsys, monkeypatch):
+    """A Secret rendered with --set values is never written to the render cache (the
+    value is not in the repository's files); without --set it is cached as usual."""
+    from tests.helm.helpers import kcompile, lay_out
+
+    root = lay_out(tmp_path / "repo", {"kcompile.yaml": "charts:\n- chart: charts/stack\n  release: apps\n"},
+                   {"charts/stack": "stack"})
+    monkeypatch.chdir(root)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KCOMPILE_CACHE_DIR", str(cache))
+    helm = ["--helm-command", str(ref_tools.helm), "--no-validate"]
+    code, out, err = kcompile(capsys, "build", ".", "--set", "apps.database.host=s3cr3t-host.internal", *helm)
+    assert code == 0 and "s3cr3t-host.internal" in out, err
+
+    def cached_files() -> list[bytes]:  # wherever the caches live (user cache, or the repository's)
+        return [p.read_bytes() for base in (cache, root / ".kcompile") if base.exists()
+                for p in base.rglob("*") if p.is_file()]
+
+    assert not any(b"s3cr3t-host" in data for data in cached_files())
+    assert kcompile(capsys, "build", ".", *helm)[0] == 0
+    assert any(b"db.internal" in data for data in cached_files())

@@ -141,3 +141,47 @@ helmCharts:
     assert not (ours_root / "charts").exists()  # vendored, not pulled into the chart home
     theirs_root = lay_out(tmp_path / "theirs", files)
     assert ours == kustomize_build(ref_tools, theirs_root)
+
+
+def test_diff_against_a_commit_with_pinned_charts(repository, tmp_path, ref_tools, capsys, monkeypatch):
+    """kcompile diff --base-ref builds the commit's overlay with the commit's kcompile.lock
+    (the vendored archives are git-ignored: they are taken from the working tree's)."""
+    import json
+
+    url, _handler = repository
+    root = lay_out(tmp_path / "repo", {
+        ".gitignore": ".kcompile/\n",
+        "env/prod/kcompile.yaml": f"charts:\n- chart: shop\n  repo: {url}\n  version: 1.2.0\n  release: web\n",
+    })
+    monkeypatch.chdir(root)
+    helm = ["--helm-command", str(ref_tools.helm)]
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], check=True)
+    assert kcompile(capsys, "vendor", "env/prod", *helm)[0] == 0
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "pin shop 1.2.0"], check=True)
+    overlay = root / "env/prod/kcompile.yaml"
+    overlay.write_text(overlay.read_text().replace("1.2.0", "1.3.0"))  # the pull request: upgrade the chart
+    assert kcompile(capsys, "vendor", "env/prod", *helm)[0] == 0
+    code, out, err = kcompile(capsys, "diff", "env/prod", "--base-ref", "HEAD", "--format", "json", *helm)
+    assert code == 0, err
+    (plan,) = json.loads(out) if out.lstrip().startswith("[") else [json.loads(out)]
+    changed = {(c["kind"], c["name"]): c for c in plan["changes"]}
+    replicas = [f for f in changed[("Deployment", "web-shop")]["fields"] if f["path"] == "spec.replicas"]
+    assert replicas == [{"path": "spec.replicas", "before": 2, "after": 5}]
+
+
+def test_diff_passes_helm_flags_to_the_base_build(tmp_path, ref_tools, capsys, monkeypatch):
+    root = lay_out(tmp_path / "repo", {"kustomization.yaml": "helmCharts:\n- name: shop\n  releaseName: web\n"},
+                   {"charts/shop": "shop"})
+    monkeypatch.chdir(root)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "shop"], check=True)
+    values = root / "charts/shop/values.yaml"
+    values.write_text(values.read_text().replace("port: 80", "port: 8088"))
+    code, out, err = kcompile(capsys, "diff", ".", "--base-ref", "HEAD", "--enable-helm",
+                              "--helm-command", str(ref_tools.helm))
+    assert code == 0, err
+    assert "update Service/web-shop" in out and "spec.ports[port=8088,protocol=TCP]" in out, out

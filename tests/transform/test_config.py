@@ -127,3 +127,22 @@ def test_name_reference_from_configuration_follows_a_rename():
     untouched[1].rename(name="settings-abc")
     fix_name_references(untouched)
     assert untouched[0].body["spec"]["ref"] == "settings"
+
+
+def test_legacy_crd_definitions_declare_field_specs():
+    from kcompile.transform.config import config_from_crd_definitions
+
+    definitions = {
+        "example.org/api/v1.Job": {"Schema": {"properties": {
+            "apiVersion": {}, "kind": {}, "metadata": {}, "spec": {"$ref": "example.org/api/v1.JobSpec"}}}},
+        "example.org/api/v1.JobSpec": {"Schema": {"properties": {
+            "configRef": {"x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "ConfigMap"},
+            "podSelector": {"x-kubernetes-label-selector": ""},
+            "self": {"$ref": "example.org/api/v1.JobSpec"}}}},  # recursive: not followed again
+    }
+    config = config_from_crd_definitions(definitions)
+    assert config.common_labels == (fs("spec/podSelector", "Job"),)
+    (ref,) = config.name_references
+    assert (ref.target_version, ref.target_kind) == ("v1", "ConfigMap")
+    assert [s.path for s in ref.referrers] == [("spec", "configRef", "name")]
+    assert config_from_crd_definitions({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"}) is None
