@@ -10,8 +10,9 @@ import os
 
 
 class BuildOptions:
-    """How to build: load restrictor, Kubernetes version, chart value overrides, and the
-    environment secretGenerator ``envVars`` read (default: ``os.environ``)."""
+    """How to build: load restrictor, Kubernetes version, chart value overrides, the
+    environment secretGenerator ``envVars`` read (default: ``os.environ``), and whether
+    warnings are errors (``strict``)."""
 
     def __init__(
         self,
@@ -29,6 +30,10 @@ class BuildOptions:
         helm_api_versions: "tuple[str, ...] | list[str]" = (),
         helm_debug: bool = False,
         fetch_charts: bool = False,
+        fetch_remotes: bool = False,
+        update_remotes: "tuple[str, ...] | None" = None,
+        vendor_dir: "str | None" = None,
+        strict: bool = False,
     ) -> None:
         self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
         self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
@@ -47,9 +52,17 @@ class BuildOptions:
         self.helm_api_versions = tuple(helm_api_versions)
         self.helm_debug = helm_debug
         self.fetch_charts = fetch_charts  # `kcompile vendor`: pull repository charts not pinned yet
+        self.fetch_remotes = fetch_remotes  # `kcompile vendor`: fetch remote bases not pinned yet
+        # `kcompile vendor --update [URL…]`: fetch these again even if pinned (() = every one)
+        self.update_urls = update_remotes
+        self.vendor_dir = vendor_dir  # where `kcompile vendor` puts remote bases (default .kcompile/vendor/remotes)
+        self.strict = strict  # build warnings (a patch target matching nothing) are errors
         # Bases' accumulated resources, reused by the other overlays built with these
         # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
+
+    def update_remotes(self, url: str) -> bool:
+        return self.update_urls is not None and (not self.update_urls or url in self.update_urls)
 
     def for_several_overlays(self) -> "BuildOptions":
         """A copy that keeps shared bases' results between the overlays built with it."""

@@ -88,11 +88,36 @@ class PgServer:
             r = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"),
                           "-w", "-t", "60", "start", check=False)
             if r.returncode == 0:
+                self._watch()
                 return self
             self.port = 0  # the port was taken meanwhile: another
             time.sleep(0.2)
         log = (self.dir / "log").read_text(errors="replace") if (self.dir / "log").exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {r.stderr.strip()}\n{log[-2000:]}")
+
+    def _watch(self) -> None:
+        """A watchdog process that stops the server and removes its directory if this
+        process dies without doing so (a killed test run must not leave servers behind)."""
+        if getattr(self, "_watchdog", None) is not None and self._watchdog.poll() is None:
+            return
+        import sys
+
+        script = (
+            "import os, shutil, subprocess, sys, time\n"
+            "parent, pg_ctl, data, home, user = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]\n"
+            "while True:\n"
+            "    try:\n"
+            "        os.kill(parent, 0)\n"
+            "    except ProcessLookupError:\n"
+            "        break\n"
+            "    time.sleep(1)\n"
+            "kw = {'user': user} if user else {}\n"
+            "subprocess.run([pg_ctl, '-D', data, '-m', 'immediate', '-w', 'stop'], capture_output=True, **kw)\n"
+            "shutil.rmtree(home, ignore_errors=True)\n")
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", script, str(os.getpid()), str(self.bin / "pg_ctl"), str(self.data), str(self.dir),
+             self.user or ""], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
@@ -100,6 +125,10 @@ class PgServer:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            watchdog.kill()
+            watchdog.wait()
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"

@@ -133,6 +133,11 @@ def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
     else:
         raise KcompileError(f"no repo specified for pull, no chart found at '{chart_path}'", *where)
 
+    for f in [text.get("valuesFile") or ""] + _string_list(chart.get("additionalValuesFiles"),
+                                                           "additionalValuesFiles", where):
+        if "://" in f:  # Kustomize's loader would fetch it
+            raise KcompileError(f"values file {f!r} is remote: kcompile builds offline; keep a copy in "
+                                "the kustomization's directory", *where)
     values_path = Path(text["valuesFile"]) if text.get("valuesFile") else None
     if values_path is None and chart_path.is_dir():
         values_path = chart_path / "values.yaml"

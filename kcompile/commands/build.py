@@ -50,6 +50,7 @@ def build_options(args: argparse.Namespace):
         helm_kube_version=args.helm_kube_version,
         helm_api_versions=tuple(v.strip() for a in args.helm_api_versions for v in a.split(",") if v.strip()),
         helm_debug=args.helm_debug,
+        strict=bool(getattr(args, "strict", False)),
     )
 
 
@@ -65,7 +66,8 @@ def add_parser(sub) -> None:
                    help="with -o DIR/: do not write; exit 1 if DIR differs from a fresh build")
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel builds (default: number of cores)")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
-    p.add_argument("--strict", action="store_true", help="treat validation warnings as errors")
+    p.add_argument("--strict", action="store_true",
+                   help="treat warnings (validation, and patches whose target matches nothing) as errors")
     add_build_options(p)
     p.set_defaults(run=run)
 

@@ -15,13 +15,16 @@ from .specs import FieldSpec
 Setter = Callable[[dict[str, Any], str], None]
 
 
-def walk(node: Any, path: tuple[str, ...], setter: Setter, create: bool = False) -> None:
-    """Call ``setter(parent, key)`` for every place ``path`` names in ``node``."""
+def walk(node: Any, path: tuple[str, ...], setter: Setter, create: bool = False,
+         lists: frozenset[int] = frozenset(), depth: int = 0) -> None:
+    """Call ``setter(parent, key)`` for every place ``path`` names in ``node``.
+    ``lists`` are the positions (counted from ``depth``) of fields that hold lists:
+    like Kustomize, ``create`` never makes one (a StatefulSet without
+    volumeClaimTemplates gets none)."""
     while True:
         if isinstance(node, list):
-            rest = path
             for item in node:
-                walk(item, rest, setter, create)
+                walk(item, path, setter, create, lists, depth)
             return
         if not isinstance(node, dict):
             return
@@ -32,11 +35,12 @@ def walk(node: Any, path: tuple[str, ...], setter: Setter, create: bool = False)
             return
         child = node.get(key)
         if child is None:
-            if not create:
+            if not create or depth in lists:
                 return
             child = node[key] = {}
         node = child
         path = path[1:]
+        depth += 1
 
 
 class SpecIndex:
@@ -56,7 +60,7 @@ class SpecIndex:
     def apply(self, body: dict[str, Any], group: str, version: str, kind: str, setter: Setter) -> None:
         """Call ``setter`` at every spec of this table that selects the object's kind."""
         for spec in self.for_kind(group, version, kind):
-            walk(body, spec.path, setter, spec.create)
+            walk(body, spec.path, setter, spec.create, spec.lists)
 
 
 def get_path(body: Any, path: tuple[str, ...] | list[str]) -> Any:

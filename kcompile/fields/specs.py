@@ -20,6 +20,8 @@ class FieldSpec(NamedTuple):
     kind: str
     path: tuple[str, ...]
     create: bool = False
+    lists: frozenset[int] = frozenset()  # positions in ``path`` written 'name[]': never created
+
 
     def selects(self, group: str, version: str, kind: str) -> bool:
         return (
@@ -36,7 +38,8 @@ def _p(path: str) -> tuple[str, ...]:
 
 
 def fs(path: str, kind: str = "", group: str = "", version: str = "", create: bool = False) -> FieldSpec:
-    return FieldSpec(group, version, kind, _p(path), create)
+    lists = frozenset(i for i, part in enumerate(path.split("/")) if part.endswith("[]")) if "[]" in path else frozenset()
+    return FieldSpec(group, version, kind, _p(path), create, lists)
 
 
 # Kinds whose objects carry a pod template, and where its pod spec is.
@@ -305,6 +308,26 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
     + [("authentication.k8s.io", k) for k in ("TokenReview", "SelfSubjectReview")]
     + [("authorization.k8s.io", k) for k in ("SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview")]
     + [("internal.apiserver.k8s.io", "StorageVersion"), ("storagemigration.k8s.io", "StorageVersionMigration")]
+)
+
+
+# Cluster-scoped kinds newer than the schema Kustomize v5.8 embeds: its namespace
+# transformer sets metadata.namespace on them, and so does kcompile's, so the output is
+# Kustomize's. The API server ignores a namespace on a cluster-scoped object; ids, name
+# references and patch matching still treat these kinds as cluster-scoped.
+NAMESPACE_SET_BY_KUSTOMIZE: frozenset[tuple[str, str]] = frozenset(
+    [("admissionregistration.k8s.io", k) for k in (
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+        "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+    )]
+    + [("certificates.k8s.io", "ClusterTrustBundle")]
+    + [("flowcontrol.apiserver.k8s.io", k) for k in ("FlowSchema", "PriorityLevelConfiguration")]
+    + [("networking.k8s.io", k) for k in ("IPAddress", "ServiceCIDR")]
+    + [("resource.k8s.io", k) for k in ("DeviceClass", "ResourceSlice")]
+    + [("storage.k8s.io", "VolumeAttributesClass")]
+    + [("internal.apiserver.k8s.io", "StorageVersion"), ("storagemigration.k8s.io", "StorageVersionMigration")]
+    + [("authentication.k8s.io", k) for k in ("TokenReview", "SelfSubjectReview")]
+    + [("authorization.k8s.io", k) for k in ("SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview")]
 )
 
 

@@ -118,9 +118,10 @@ def generate(
     for key in ("literals", "files", "envs", "envVars"):
         if args.get(key) is not None and not isinstance(args[key], list):
             raise KcompileError(f"{kind} generator {name!r}: {key!r} must be a list", file, line)
+    # Kustomize reads any other behavior (a typo, "Create", "") as create
     behavior = as_text(args.get("behavior") or "create")
-    if behavior not in ("create", "merge", "replace"):
-        raise KcompileError(f"{kind} generator {name!r}: unknown behavior {behavior!r}", file, line)
+    if behavior not in ("merge", "replace"):
+        behavior = "create"
 
     pairs: list[tuple[str, str | bytes, str | None, int | None]] = []  # key, value, file, line
     env_files = list(args.get("envs") or [])
@@ -172,7 +173,7 @@ def generate(
     if opts.get("annotations"):
         md["annotations"] = {str(k): as_text(v) for k, v in opts["annotations"].items()}
     body: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": md}
-    if data:
+    if data or kind == "Secret":  # Kustomize writes a Secret's data even when empty ({})
         body["data"] = data
     if binary:
         body["binaryData"] = binary

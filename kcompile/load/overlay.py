@@ -60,6 +60,9 @@ class OverlayFile:
             data = {}
         if not isinstance(data, dict):
             raise KcompileError("an overlay file must be a YAML map of fields", path, 1)
+        if all(v is None or v == "" or v is False for k, v in data.items() if k not in ("apiVersion", "kind")):
+            # Kustomize's rule: no field set besides apiVersion/kind is an error, not "nothing"
+            raise KcompileError(f"{path.name} is empty: it sets no field (resources, patches, ...)", path, 1)
         self.data: dict[str, Any] = data
         self._lines: dict[tuple, int] | None = None
         self._written: dict[str, str] = {}  # field name -> the spelling in the file

@@ -127,7 +127,7 @@ def cache_fingerprint(options, *what) -> tuple:
     helm = (options.enable_helm, options.helm_kube_version, options.helm_api_versions,
             helm_identity(options.helm_command))
     return (options.load_restrictor, options.kube_version, tuple(options.set_values), options.api_versions,
-            *helm, *what, os.getcwd())
+            getattr(options, "strict", False), *helm, *what, os.getcwd())
 
 
 def render_overlay(overlay: str, options, fmt: str, validate: bool, strict: bool, per_object: bool) -> Outcome:

@@ -24,6 +24,9 @@ def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None
     # jsonpatch/jsonpointer quote the whole object (it may be a Secret): never shown.
     for i, op in enumerate(operations, 1):
         what = f"JSON 6902 operation {i} ({op.get('op')} {op.get('path')})"
+        if op.get("op") == "replace" and _missing_map_key(doc, op.get("path")):
+            # Kustomize's JSON patch library adds a key that an existing map lacks
+            op = {**op, "op": "add"}
         try:
             doc = jsonpatch.JsonPatch([op]).apply(doc, in_place=True)
         except jsonpatch.JsonPatchTestFailed:
@@ -35,3 +38,22 @@ def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None
         except (TypeError, ValueError):
             raise KcompileError(f"{what}: does not apply to this object", file, line) from None
     return doc
+
+
+def _missing_map_key(doc: object, path: object) -> bool:
+    """True if ``path`` names a key absent from a map that exists."""
+    import jsonpointer
+
+    if not isinstance(path, str):
+        return False
+    try:
+        pointer = jsonpointer.JsonPointer(path)
+    except jsonpointer.JsonPointerException:
+        return False
+    if not pointer.parts:
+        return False
+    try:
+        parent = jsonpointer.JsonPointer.from_parts(pointer.parts[:-1]).resolve(doc)
+    except (jsonpointer.JsonPointerException, KeyError, IndexError, TypeError):
+        return False
+    return isinstance(parent, dict) and pointer.parts[-1] not in parent

@@ -242,9 +242,18 @@ class SchemaSet:
             definitions = (doc.get("components") or {}).get("schemas")
         if not isinstance(definitions, dict):
             raise KcompileError("openapi schema has no 'definitions'", file)
-        defs, gvks = _build_index(definitions)
-        self.defs.update(defs)
-        self.gvks.update(gvks)
+        # Definitions may nest objects inline (not only through $ref), as CRD schemas do.
+        # A document's copy of a built-in type (the PodSpec a custom kind embeds) adds to
+        # the built-in's fields rather than hiding the fields it leaves out.
+        for name, d in definitions.items():
+            if isinstance(d, dict):
+                builtin = self.props(name) if name in self.defs else None
+                self._add_inline(name, d)
+                if builtin:
+                    self.defs[name] = {**builtin, **self.defs[name]}
+            for g in (d.get("x-kubernetes-group-version-kind") or []) if isinstance(d, dict) else []:
+                api = f"{g['group']}/{g['version']}" if g.get("group") else g["version"]
+                self.gvks[f"{api}|{g['kind']}"] = name
 
     def add_crd(self, crd: dict[str, Any], file: str) -> None:
         """A CustomResourceDefinition: its ``openAPIV3Schema`` for each served version."""
@@ -278,12 +287,16 @@ class SchemaSet:
         return ("o", name, schema.get("x-kubernetes-patch-strategy"), ())
 
     def _inline_field(self, name: str, prop: dict[str, Any]) -> Field:
+        if "$ref" in prop or (prop.get("allOf") and "$ref" in prop["allOf"][0]):
+            return _describe(prop)  # openapi: documents name their types
         strategy = prop.get("x-kubernetes-patch-strategy")
         t = prop.get("type")
         if t == "array":
             items = prop.get("items") or {}
             ref = None
-            if isinstance(items, dict) and (items.get("type") == "object" or items.get("properties")):
+            if isinstance(items, dict) and "$ref" in items:
+                ref = _ref_name(items["$ref"])
+            elif isinstance(items, dict) and (items.get("type") == "object" or items.get("properties")):
                 self._add_inline(name + "[]", items)
                 ref = name + "[]"
             keys = prop.get("x-kubernetes-list-map-keys")

@@ -218,14 +218,17 @@ def _item_path(path: str, keys: tuple[str, ...], key: tuple | None) -> str:
 
 def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
     # list-level markers: {"$patch": "replace"} / {"$patch": "delete"} as an item
+    # ({"$patch": "merge"} is the default made explicit: dropped, the list merges)
     markers = [i for i in patch if isinstance(i, dict) and set(i) == {"$patch"}]
     if markers:
         kinds = {m["$patch"] for m in markers}
         if "delete" in kinds:
             return DELETE
-        if kinds != {"replace"}:
-            raise ctx.error(f"unknown list directive $patch: {sorted(kinds)[0]!r}", path)
+        if not kinds <= {"replace", "merge"}:
+            raise ctx.error(f"unknown list directive $patch: {sorted(kinds - {'replace', 'merge'})[0]!r}", path)
         rest = [i for i in patch if not (isinstance(i, dict) and set(i) == {"$patch"})]
+        if "replace" not in kinds:
+            return _merge_list(base, rest, t, ctx, path)
         return _merge_list([], rest, t, ctx, path) if t is not None and t.merges else _atomic(rest, t, ctx, path)
     if t is None or not t.merges:
         return _atomic(patch, t, ctx, path)
@@ -234,12 +237,17 @@ def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
     if not keys:
         return _merge_primitives(base, patch, ctx, path)
 
-    index: dict[tuple, int] = {}
+    index: dict[tuple, int] = {}  # each key's first base item (the one a patch item merges with)
+    twins: dict[tuple, list[int]] = {}  # the later base items with the same key
     for i, b in enumerate(base):
         if isinstance(b, dict):
             k = _item_key(b, keys, ctx, path, required=False)
-            if k is not None and k not in index:
+            if k is None:
+                continue
+            if k not in index:
                 index[k] = i
+            else:
+                twins.setdefault(k, []).append(i)
     # Kustomize's order: with one merge key, the patch's items come first in patch order
     # (merged with their base item), then the other base items; with several keys
     # (ports: port+protocol), base items keep their places (merged in place) and new
@@ -257,8 +265,9 @@ def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
             extra = sorted(k for k in item if k != "$patch" and k not in keys)
             if extra:
                 raise ctx.error(f"'$patch: delete' with other fields ({', '.join(extra)}) would drop them", ipath)
-            if match is not None:
-                merged_at[match] = DELETE
+            if match is not None:  # every base item with the key goes, as in Kustomize
+                for i in [match, *twins.get(key, ())]:
+                    merged_at[i] = DELETE
             continue
         if match is not None:
             merged = _merge_map(base[match], item, item_t, ctx, ipath)

@@ -112,7 +112,9 @@ def _accumulate_all(b: Build, ov: OverlayFile, acc: Accumulation, chart_values: 
 
     for i, entry in enumerate(ov.get("components", [])):
         where = ov.where("components", i)
-        path = b.files.resolve(ov.dir, entry, where)
+        from ..load.remote import is_remote, remote_path
+
+        path = remote_path(b, entry, where) if is_remote(entry) else b.files.resolve(ov.dir, entry, where)
         b.files.check_dir(path, where)
         if not path.is_dir():
             raise KcompileError(f"component {entry!r} is not a directory", *where)
@@ -157,7 +159,14 @@ def _load_configurations(b: Build, ov: OverlayFile, acc: Accumulation) -> None:
 
 def _load_entry(b: Build, ov: OverlayFile, entry: Any, where: tuple,
                 chart_values: list[tuple[str, dict]], acc: Accumulation) -> list[Resource]:
-    path = b.files.resolve(ov.dir, entry, where)
+    from ..load.remote import is_remote, remote_path
+
+    if is_remote(entry):  # the pinned copy of a remote base or file (kcompile vendor)
+        path = remote_path(b, entry, where)
+        if path.is_file():
+            return b.load_resource_file(path, where)
+    else:
+        path = b.files.resolve(ov.dir, entry, where)
     if path.is_dir():
         b.files.check_dir(path, where)
         b.files.note_listed(path)

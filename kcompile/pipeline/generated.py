@@ -160,7 +160,11 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
         read_file=_generator_reader(b, base_dir, where), env=b.env,
         file=where[0], line=where[1],
     )
-    behavior = str(entry.get("behavior") or "create")
+    behavior = new.generator.behavior if new.generator else "create"
+    written = as_text(entry.get("behavior") or "create")
+    if written not in ("create", "merge", "replace"):
+        b.warn(KcompileError(f"{kind} generator {new.name!r}: unknown behavior {written!r}, "
+                             "taken as 'create' (as Kustomize does)", *where))
     existing = [r for r in index.candidates(new.kind, new.name) if r.body and _same_generated_id(r, new)]
     if behavior == "create":
         if existing:
@@ -169,14 +173,12 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
             )
         resources.append(new)
         index.appended(new)
-    elif behavior in ("merge", "replace"):
+    else:
         if not existing:
             raise KcompileError(
                 f"{kind} {new.name!r} has behavior {behavior!r} but no base defines it", *where
             )
         merge_generated(existing[0], new)
-    else:
-        raise KcompileError(f"unknown behavior {behavior!r} (create, merge or replace)", *where)
 
 
 def _generator_reader(b: Build, base_dir: Path, where: tuple):

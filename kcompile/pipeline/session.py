@@ -30,7 +30,7 @@ class Build:
         self.files = Files(repo_root, options.load_restrictor)
         self.cache_dir = Path(options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
         self.cache = ParseCache(self.cache_dir)
-        self.merger = StrategicMerger(options.kube_version)
+        self.merger = StrategicMerger(options.kube_version, source_text=self._text_read)
         self.env = RecordingEnv(options.env if options.env is not None else os.environ)
         self.chain: list[Path] = []
         self.releases: list[str] = []  # chart instances rendered so far, for chartValues/--set typos
@@ -39,6 +39,24 @@ class Build:
         # helmCharts' default namespace: the nearest kustomization's 'namespace' on the chain
         self.helm_namespaces: list[str] = []
         self.chart_lock: Any = None  # kcompile.lock, read when a repository chart is met
+
+    def _text_read(self, file: str) -> str | None:
+        """The text of a file this build read (for the strategic merger), else None."""
+        seen = self.files.seen.get(file)
+        if seen is None:
+            return None
+        data = seen[2]
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+    def warn(self, warning: KcompileError) -> None:
+        """Report what Kustomize accepts but is likely a mistake (on stderr, where the
+        build cache keeps it with the output); an error with ``strict``."""
+        if self.options.strict:
+            warning.message += " (an error with --strict)"
+            raise warning
+        import sys
+
+        sys.stderr.write(f"kcompile: warning: {warning.format()}\n")
 
     def overlay_file(self, directory: Path, where: tuple) -> OverlayFile:
         path = find_overlay_file(directory)

@@ -43,7 +43,7 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource], config: Any 
             patch = _patch_from(b, ov, entry.get("path"), entry, where)
         if index is None:
             index = ResourceIndex(resources)
-        resources = apply_patch(resources, patch, b.merger, index)  # keeps the index up to date
+        resources = apply_patch(resources, patch, b.merger, index, warn=b.warn)  # keeps the index up to date
     def at(key: str, fn: Any, *a: Any, **kw: Any) -> None:
         """Run a transformer; its errors about this overlay point at the field."""
         try:
@@ -75,7 +75,7 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource], config: Any 
         patch = _patch_from(b, ov, entry.get("path"), entry, where, force_json6902=True)
         if index is None:
             index = ResourceIndex(resources)
-        resources = apply_patch(resources, patch, b.merger, index)
+        resources = apply_patch(resources, patch, b.merger, index, warn=b.warn)
     if ov.get("replicas"):
         at("replicas", replicas.apply_replicas, resources, ov.get("replicas"), file=f, config=config)
     imgs = list(ov.get("images", [])) + list(ov.get("imageTags", []))

@@ -120,14 +120,19 @@ class PostgresStore(SQLStateStore):
                 raise self._lost(e, "cannot connect") from None
         conn = self._conn
         try:
-            row = conn.execute("SELECT to_regclass('kcompile.meta') IS NOT NULL").fetchone()
-            version = 0
-            if row[0]:
-                got = conn.execute("SELECT value FROM kcompile.meta WHERE name = 'schema_version'").fetchone()
-                version = int(got[0]) if got else 0
-            elif conn.execute("SELECT to_regclass('kcompile.revisions') IS NOT NULL").fetchone()[0]:
+            def exists(table: str) -> bool:
+                return conn.execute(f"SELECT to_regclass('kcompile.{table}') IS NOT NULL").fetchone()[0]
+
+            has_meta = exists("meta")
+            # revisions without meta: another program's tables, or a migration that committed
+            # between the two looks (it creates both at once), which a second look tells
+            if not has_meta and exists("revisions") and not exists("meta"):
                 raise KcompileError(f"{self.describe()}: the schema \"kcompile\" holds tables of another program; "
                                     "use another database")
+            version = 0
+            if has_meta or exists("meta"):
+                got = conn.execute("SELECT value FROM kcompile.meta WHERE name = 'schema_version'").fetchone()
+                version = int(got[0]) if got else 0
             if version > SCHEMA_VERSION:
                 raise KcompileError(f"{self.describe()} has schema version {version}, newer than this kcompile "
                                     f"supports ({SCHEMA_VERSION}); upgrade kcompile (the database was left unchanged)")

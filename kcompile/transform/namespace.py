@@ -49,14 +49,14 @@ def set_namespace(resources: list[Resource], namespace: str, *, file: str | None
         r.store_previous()
         group, version = split_api_version(r.api_version)
         kind = r.kind
-        if not fieldspecs.is_cluster_scoped(group, kind):
+        if not fieldspecs.is_cluster_scoped(group, kind) or (group, kind) in fieldspecs.NAMESPACE_SET_BY_KUSTOMIZE:
             setter(r.metadata, "namespace")
         for spec in named.for_kind(group, version, kind):
             if spec.path == ("metadata", "name") and r.api_version != "v1":
                 continue
             if kind in ("RoleBinding", "ClusterRoleBinding") and spec.path == ("subjects", "namespace"):
                 continue
-            walk(r.body, spec.path, setter, spec.create)
+            walk(r.body, spec.path, setter, spec.create, spec.lists)
         if kind in ("RoleBinding", "ClusterRoleBinding") and role_binding_subjects != "none":
             subjects = r.body.get("subjects")
             if isinstance(subjects, list):

@@ -3,8 +3,10 @@
 A patch is strategic-merge or JSON 6902, told apart as Kustomize does (a YAML/JSON list
 of operations is JSON 6902; maps are strategic-merge documents). Without a target, a
 strategic-merge patch applies to the object with its own id (current or any previous
-id); with a target, to every object the selector picks. A patch or target that matches
-nothing is an error (Kustomize ignores a target that matches nothing; see docs/compat.md).
+id); with a target, to every object the selector picks. A target that matches nothing is
+a warning (Kustomize ignores it silently, and real repositories rely on that: a base
+shared by overlays that lack some objects); a patch without a target that names no
+object is an error, as in Kustomize.
 """
 
 from __future__ import annotations
@@ -116,14 +118,16 @@ SmpFunc = Callable[[dict, dict, Any, str, int | None], dict | None]
 
 
 def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger",
-                index: ResourceIndex | None = None) -> list[Resource]:
+                index: ResourceIndex | None = None,
+                warn: Callable[[KcompileError], None] | None = None) -> list[Resource]:
     """Apply one patch; returns the resource list (objects a patch deleted removed).
     ``index`` (a :class:`ResourceIndex` of ``resources``, kept up to date here) finds the
-    objects a patch selects without a scan of every object."""
+    objects a patch selects without a scan of every object. A target that matches
+    nothing is given to ``warn`` (raised without it)."""
     if index is None:
         index = ResourceIndex(resources)
     if patch.ops is not None:
-        return _apply_json6902(resources, patch, index)
+        return _apply_json6902(resources, patch, index, warn)
     assert patch.smp is not None
     deleted = False
     if patch.target is not None:
@@ -133,7 +137,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
             )
         selected = index.select(patch.target)
         if not selected:
-            raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
+            _no_match(patch, warn)
         for r in selected:
             deleted |= _apply_smp(r, patch.smp[0], patch, merge)
         index.refresh(selected)
@@ -168,6 +172,7 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     if result is None:
         r.body = {}
         return True
+    merge.drop_empty_values(r, result)
     r.body = result
     md = r.metadata
     if not patch.allow_kind_change:
@@ -181,14 +186,23 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     return not r.body
 
 
-def _apply_json6902(resources: list[Resource], patch: Patch, index: ResourceIndex) -> list[Resource]:
+def _no_match(patch: Patch, warn: Callable[[KcompileError], None] | None) -> None:
+    assert patch.target is not None
+    problem = patch.target_error(f"patch target matches no object ({patch.target.describe()}); the patch is not applied")
+    if warn is None:
+        raise problem
+    warn(problem)
+
+
+def _apply_json6902(resources: list[Resource], patch: Patch, index: ResourceIndex,
+                    warn: Callable[[KcompileError], None] | None = None) -> list[Resource]:
     from ..patch.json6902 import apply_json6902
 
     if patch.target is None:
         raise patch.target_error("a JSON 6902 patch needs a 'target'")
     selected = index.select(patch.target)
     if not selected:
-        raise patch.target_error(f"patch target matches no object ({patch.target.describe()})")
+        _no_match(patch, warn)
     for r in selected:
         r.store_previous()
         r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line)
@@ -201,11 +215,32 @@ class StrategicMerger:
     """Applies strategic-merge patches with merge keys from the Kubernetes schemas
     (loaded once, lazily, on the first patch)."""
 
-    def __init__(self, kube_version: str | None = None) -> None:
+    def __init__(self, kube_version: str | None = None,
+                 source_text: Callable[[str], str | None] | None = None) -> None:
         self.kube_version = kube_version
         self._schemas: Any = None
         self.pending_openapi: list[tuple[dict, str]] = []
         self.pending_crds: list[tuple[dict, str]] = []
+        self.source_text = source_text  # the text the build read from a file, if any
+        self._empty_values: dict[str, dict[int, list[tuple]]] = {}
+
+    def drop_empty_values(self, r: Resource, body: dict) -> None:
+        """Kustomize's merge drops the keys a patched object's file wrote with no value
+        (``tolerations:``), not those written ``null``; both read as None."""
+        origin = r.origin
+        if origin is None or origin.template or self.source_text is None:
+            return
+        from ..yaml.empty import drop_empty_values, empty_value_paths, has_none
+
+        if not has_none(body):
+            return
+        by_doc = self._empty_values.get(origin.file)
+        if by_doc is None:
+            text = self.source_text(origin.file)
+            by_doc = self._empty_values[origin.file] = empty_value_paths(text) if text else {}
+        paths = by_doc.get(origin.doc)
+        if paths:
+            drop_empty_values(body, paths)
 
     @property
     def schemas(self) -> Any:

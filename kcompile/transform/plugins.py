@@ -196,7 +196,7 @@ def _patch(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any)
     if not d.get("path") and not d.get("patch"):
         raise c.error("must specify one of patch and path")
     patch = patch_from(b, c.base, c.file, c.line, d.get("path"), d, (c.file, c.line))
-    return apply_patch(resources, patch, b.merger)
+    return apply_patch(resources, patch, b.merger, warn=b.warn)
 
 
 def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
@@ -211,7 +211,7 @@ def _patch_smp(b: "Build", c: PluginConfig, resources: list[Resource], _config: 
     entries = [(p, True) for p in paths] + ([(inline, True)] if inline else [])
     for p, inline_ok in entries:
         patch = patch_from(b, c.base, c.file, c.line, p, None, (c.file, c.line), inline_ok=inline_ok)
-        resources = apply_patch(resources, patch, b.merger, ResourceIndex(resources))
+        resources = apply_patch(resources, patch, b.merger, ResourceIndex(resources), warn=b.warn)
     return resources
 
 
@@ -229,7 +229,7 @@ def _patch_json6902(b: "Build", c: PluginConfig, resources: list[Resource], _con
         raise c.error("must specify a file path or jsonOp, not both")
     entry = {"target": target, "patch": d.get("jsonOp")} if d.get("jsonOp") else {"target": target}
     patch = patch_from(b, c.base, c.file, c.line, d.get("path"), entry, (c.file, c.line), force_json6902=True)
-    return apply_patch(resources, patch, b.merger)
+    return apply_patch(resources, patch, b.merger, warn=b.warn)
 
 
 def _pairs_transformer(field: str, what: str) -> Callable:
@@ -293,6 +293,76 @@ def _replacement(b: "Build", c: PluginConfig, resources: list[Resource], _config
     return resources
 
 
+def _value_add(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
+    """ValueAddTransformer: write ``value`` (default: the kustomization directory's name)
+    into a field of the selected objects, or insert it as a part of a path held there
+    (``filePathPosition``, 1-based)."""
+    from .namespace import set_namespace
+    from .selectors import Target
+
+    value = as_text(c.data.get("value")).strip() or c.base.name
+    targets = list(c.data.get("targets") or [])
+    if c.data.get("targetFilePath"):
+        from ..yaml.read import load_documents
+
+        where = (c.file, c.line)
+        path = b.files.resolve(c.base, as_text(c.data["targetFilePath"]), where)
+        b.files.check_file(path, c.base, where)
+        docs = load_documents(b.files.read_text(path, where), str(path))
+        extra = docs[0].data.get("targets") if docs and isinstance(docs[0].data, dict) else None
+        targets += list(extra or [])
+    if not targets:
+        raise c.error("must specify at least one target")
+    for t in targets:
+        if not isinstance(t, dict) or not t.get("fieldPath"):
+            raise c.error("fieldPath cannot be empty")
+        position = t.get("filePathPosition") or 0
+        if not isinstance(position, int) or position < 0:
+            raise c.error(f"value of FilePathPosition ({position}) cannot be negative")
+        selector = Target(t["selector"], c.file, c.line) if isinstance(t.get("selector"), dict) else None
+        chosen = [r for r in resources if r.body and (selector is None or selector.matches(r))]
+        field = as_text(t["fieldPath"])
+        if field == "metadata/namespace":
+            set_namespace(chosen, value, file=c.file, specs=())
+            continue
+        keys = field.replace("\\/", "\x00").split("/")
+        keys = [k.replace("\x00", "/") for k in keys]
+        for r in chosen:
+            node: Any = r.body
+            for key in keys[:-1]:
+                child = node.get(key)
+                if child is None:
+                    child = node[key] = {}
+                if not isinstance(child, dict):
+                    raise c.error(f"{field}: {key!r} is not a map in {r.id()}")
+                node = child
+            current = node.get(keys[-1])
+            if isinstance(current, (dict, list)):
+                raise c.error(f"{field} is not a scalar in {r.id()}")
+            node[keys[-1]] = (_insert_path_part(as_text(current), position - 1, value) if position > 0
+                              else value)
+    return resources
+
+
+def _insert_path_part(path: str, pos: int, part: str) -> str:
+    """Kustomize's filesys.InsertPathPart: ``part`` as path element ``pos`` (0-based;
+    out of range = first or last); an absolute path stays absolute."""
+    import posixpath
+
+    if not part:
+        return part if not path else path
+    parts = path.split("/") if path else []
+    if path.startswith("/"):
+        parts = [""] + [p for p in parts[1:] if p]
+    pos = max(0, min(pos, len(parts)))
+    if parts and parts[0] == "" and pos < len(parts):
+        pos += 1
+    parts = parts[:pos] + [part] + parts[pos:]
+    if parts[0] == "":
+        return "/" + posixpath.normpath("/".join(parts[1:])) if len(parts) > 1 else "/"
+    return posixpath.normpath("/".join(parts))
+
+
 def _hash(b: "Build", c: PluginConfig, resources: list[Resource], _config: Any) -> list[Resource]:
     from ..build import add_hash_suffixes
 
@@ -314,4 +384,5 @@ TRANSFORMERS: dict[str, Callable] = {
     "ReplicaCountTransformer": _replica_count,
     "ReplacementTransformer": _replacement,
     "HashTransformer": _hash,
+    "ValueAddTransformer": _value_add,
 }

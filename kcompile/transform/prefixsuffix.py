@@ -49,4 +49,4 @@ def add_prefix_suffix(resources: list[Resource], prefix: str = "", suffix: str =
                     (r.prefixes if is_prefix else r.suffixes).append(affix)
                     setter(r.metadata, "name")
                 else:
-                    walk(r.body, spec.path, setter, spec.create)
+                    walk(r.body, spec.path, setter, spec.create, spec.lists)

@@ -3,7 +3,7 @@
 A source (an object id plus ``fieldPath``, default ``metadata.name``; or a literal
 ``sourceValue``) is copied into every target's ``fieldPaths``. Field paths are dotted,
 with ``[key=value]`` to pick list items, ``[=value]`` for a primitive item, an index,
-or ``*`` for every item. ``options.delimiter``/``index`` take or set one part of a
+``*`` for every item, or ``[a.b/c]`` for a map key that holds dots. ``options.delimiter``/``index`` take or set one part of a
 delimited string; ``options.create`` creates missing fields. Objects match by their
 current or any previous id. A scalar target keeps its type (a number source copied into
 a string field gives a string), as Kustomize does.
@@ -136,6 +136,8 @@ def _walk(node: Any, parts: list[str], found: list, create: Any) -> None:
         return
     if not isinstance(node, dict):
         return
+    if seg.startswith("[") and seg.endswith("]") and "=" not in seg:
+        seg = seg[1:-1]  # '[sidecar.istio.io/inject]': a map key with dots in it
     if seg == "*":
         keys = list(node)
     else:
@@ -144,7 +146,7 @@ def _walk(node: Any, parts: list[str], found: list, create: Any) -> None:
             if last:
                 found.append((node, seg))
                 return
-            node[seg] = [] if parts[1].startswith("[") else {}
+            node[seg] = [] if parts[1].startswith("[") and "=" in parts[1] else {}
             keys = [seg]
     for k in keys:
         if last:
@@ -173,7 +175,7 @@ def _source_value(index: ResourceIndex, r: dict[str, Any], file, line) -> Any:
         raise KcompileError(f"replacement source {desc or source} matches several objects: {ids}", file, line)
     field_path = as_text(source.get("fieldPath") or DEFAULT_FIELD_PATH)
     spots = _lookup(matches[0].body, split_path(field_path))
-    if not spots or spots[0][0][spots[0][1]] in (None, "", {}, []):
+    if not spots or spots[0][0][spots[0][1]] is None:  # "" is a value (Kustomize copies it)
         raise KcompileError(f"replacement source field {field_path!r} is missing in {matches[0].id()}", file, line)
     value = spots[0][0][spots[0][1]]
     opts = source.get("options") or {}

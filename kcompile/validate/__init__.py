@@ -87,6 +87,7 @@ def validate(resources: list[Resource], *, kube_version: str | None = None, stri
 
     findings = schema_findings(resources, kube_version, extra_schemas)
     findings += semantic_checks(resources)
+    _placeholders_noted(findings)
     if strict:
         for f in findings:
             if f.severity == "warning":
@@ -95,6 +96,37 @@ def validate(resources: list[Resource], *, kube_version: str | None = None, stri
     index = {id(r): i for i, r in enumerate(resources)}
     findings.sort(key=lambda f: (index.get(id(f.resource), -1), order.get(f.severity, 3)))
     return findings
+
+
+# A Flux post-build substitution placeholder: ${VAR}, ${VAR:-default}, ${VAR:=default}
+_PLACEHOLDER = None
+
+
+def _placeholders_noted(findings: list[Finding]) -> None:
+    """A finding about a value that holds a Flux ``${VAR}`` placeholder is a note: the
+    value is only known after Flux substitutes it, at deploy time."""
+    global _PLACEHOLDER
+    for f in findings:
+        if f.severity == "note" or f.resource is None or not f.segments:
+            continue
+        value: Any = f.resource.body
+        for seg in f.segments:
+            if isinstance(value, dict):
+                value = value.get(seg)
+            elif isinstance(value, list) and isinstance(seg, int) and -len(value) <= seg < len(value):
+                value = value[seg]
+            else:
+                value = None
+                break
+        if not isinstance(value, str) or "${" not in value:
+            continue
+        if _PLACEHOLDER is None:
+            import re
+
+            _PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=][^}]*)?\}")
+        if _PLACEHOLDER.search(value):
+            f.severity = "note"
+            f.message = f"{value!r} holds a post-build substitution placeholder (Flux), checked once substituted: {f.message}"
 
 
 def format_findings(findings: list[Finding], fmt: str = "text", cwd: str | None = None) -> str:

@@ -166,7 +166,11 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
             sv.add_schemas(r.body)
     findings: list[Finding] = []
     skipped: dict[tuple[str, str], int] = {}
+    sops: list[Resource] = []
     for r in resources:
+        if "sops" in r.body and isinstance(r.body["sops"], dict):
+            sops.append(r)  # SOPS-encrypted: its values are ciphertext until decrypted at deploy time
+            continue
         key = (r.api_version, r.kind)
         if key not in sv.crd_schemas and compiled.has(*key) and compiled.is_valid(*key, r.body):
             continue  # valid: jsonschema-rs would find nothing either
@@ -186,6 +190,8 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
                 segments.append(m.group(1))  # point at the unknown field itself
                 msg = f"unknown field {m.group(1)!r} (not in the {r.kind} schema; a typo?)"
             findings.append(Finding("error", r, segments, msg))
+    for r in sops:
+        findings.append(Finding("note", r, ["sops"], "SOPS-encrypted: not schema-checked (decrypted at deploy time)"))
     for (api, kind), n in sorted(skipped.items()):
         if (api, kind) in sv.broken:
             findings.append(Finding(

@@ -181,6 +181,8 @@ def load_documents(text: str, keep_text: bool = False) -> list[Document] | None:
         return None
     if any(c in text for c in _FLOW_INDICATOR_HINTS) and _FLOW_INDICATOR.search(text):
         return None
+    if text and not text.endswith("\n"):
+        return None  # a block scalar ending the stream has no final line break: see _yamlload
     tail = text.rstrip()
     last_line = tail[tail.rfind("\n") + 1:]
     if "|" in last_line or ">" in last_line:

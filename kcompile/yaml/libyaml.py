@@ -276,6 +276,7 @@ def load_documents(text: str, filename: str | None = None, keep_text: bool = Fal
     loader.keep_text = keep_text
     docs: list[Document] = []
     index = 0
+    node = None
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -315,7 +316,34 @@ def load_documents(text: str, filename: str | None = None, keep_text: bool = Fal
         raise KcompileError("YAML document is nested too deeply", filename) from None
     finally:
         loader.dispose()
+    if docs and node is not None and text and not text.endswith(("\n", "\r")):
+        _unbreak_last_block_scalar(node, docs[-1])
     return docs
+
+
+def _unbreak_last_block_scalar(node: Any, doc: Document) -> None:
+    """A ``|`` or ``>`` block scalar on the last line of a stream without a final line
+    break has none in its value (YAML's rule, and go-yaml's); libyaml adds one."""
+    holder: Any = None
+    key: Any = None
+    data = doc.data
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
+        if isinstance(node, yaml.MappingNode):
+            key_node, node = node.value[-1]
+            if not isinstance(data, dict) or not data:
+                return
+            key = next(reversed(data))  # the constructed map keeps the file's key order
+            if not isinstance(key_node, yaml.ScalarNode) or str(key) != key_node.value:
+                return  # merge keys or odd keys: leave it
+        else:
+            node = node.value[-1]
+            if not isinstance(data, list) or not data:
+                return
+            key = len(data) - 1
+        holder, data = data, data[key]
+    if (holder is not None and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+            and isinstance(data, str) and data.endswith("\n")):
+        holder[key] = data[:-1]
 
 
 def _count_distinct(node: Any) -> int:

@@ -35,7 +35,7 @@ CASES = {
                                "ov/d.yaml": DEPLOY,
                                "ov/p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 2}\n"},
                               "ov/p.yaml:1", "no object matches"),
-    "patch-target-matches-nothing": ({"ov/kcompile.yaml": "resources: [d.yaml]\npatches:\n- target: {kind: StatefulSet}\n  path: p.yaml\n",
+    "patch-target-matches-nothing-strict": ({"ov/kcompile.yaml": "resources: [d.yaml]\npatches:\n- target: {kind: StatefulSet}\n  path: p.yaml\n",
                                       "ov/d.yaml": DEPLOY, "ov/p.yaml": "- {op: add, path: /spec/replicas, value: 2}\n"},
                                      "ov/kcompile.yaml:3", "matches no object"),
     "alias-bomb": ({"ov/kcompile.yaml": "resources: [bomb.yaml]\n", "ov/bomb.yaml": BOMB},
@@ -70,6 +70,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_is_one_clear_line_and_writes_nothing(name, tmp_path):
+    # "-strict" cases are warnings that --strict turns into errors
     files, location, fragment = CASES[name]
     (tmp_path / ".git").mkdir()
     write(tmp_path, files)
@@ -79,7 +80,8 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(name, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH")]))
     for output in ("new.yaml", "existing.yaml", "outdir/"):
         proc = subprocess.run(
-            [sys.executable, "-m", "kcompile", "build", overlay, "-o", output],
+            [sys.executable, "-m", "kcompile", "build", overlay, "-o", output,
+             *(["--strict"] if name.endswith("-strict") else [])],
             cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env,
         )
         assert proc.returncode == 1, proc.stderr

@@ -55,6 +55,9 @@ CASES = {
         {"kcompile.yaml": "charts:\n- chart: podinfo\n  repo: https://charts.example.com\n  version: 6.5.0\n"},
         "kcompile.yaml:2:", ["'podinfo' 6.5.0 from https://charts.example.com is not vendored", "kcompile vendor"],
         ["--helm-command", "HELM"]),
+    "remote-values-file": (
+        {"kustomization.yaml": "helmCharts:\n- name: shop\n  valuesFile: https://example.com/values.yaml\n"},
+        "kustomization.yaml:2:", ["remote", "builds offline"], ["--enable-helm", "--helm-command", "HELM"]),
     "unknown-helmCharts-field": (
         {"kustomization.yaml": "helmCharts:\n- name: shop\n  valuesFiles: [a.yaml]\n"},
         "kustomization.yaml:2:", ["unknown field 'valuesFiles' in helmCharts"], ["--enable-helm", "--helm-command", "HELM"]),

@@ -209,3 +209,21 @@ def test_caller_helm_environment_is_ignored(tmp_path, ref_tools, capsys, monkeyp
     monkeypatch.setenv("HELM_KUBEVERSION", "1.20.0")
     ours = kcompile_build(capsys, root, "--helm-command", str(ref_tools.helm))
     assert {o["metadata"].get("namespace") for o in ours if o["kind"] == "Deployment"} == {"default"}
+
+
+def test_validation_findings_point_into_the_chart(tmp_path, ref_tools, capsys, monkeypatch):
+    """An object helm rendered is validated like any other; a finding names the chart's
+    template (the `# Source:` helm wrote) and the line in it."""
+    from tests.helm.helpers import kcompile
+
+    root = lay_out(tmp_path, {"kcompile.yaml": """
+charts:
+- chart: charts/shop
+  release: web
+  values: {resources: {requests: {cpu: "2"}, limits: {cpu: "1"}}}
+"""}, {"charts/shop": "shop"})
+    monkeypatch.chdir(root)
+    code, out, err = kcompile(capsys, "build", ".", "--no-cache", "--helm-command", str(ref_tools.helm))
+    assert code == 1 and out == ""
+    assert ("charts/shop/templates/deployment.yaml:32: error: Deployment/web-shop: "
+            "spec.template.spec.containers[name=shop].resources.requests.cpu: request 2 is more than the limit 1") in err

@@ -87,7 +87,7 @@ charts:
     fetched = len(handler.requests)
     ours = kcompile_build(capsys, root / "overlays/prod", *helm)
     again = kcompile(capsys, "vendor", "overlays/prod", *helm)
-    assert again[0] == 0 and "every repository chart is pinned" in again[2]
+    assert again[0] == 0 and "every repository chart and remote base is pinned" in again[2]
     assert len(handler.requests) == fetched  # building and re-vendoring fetch nothing
     values = tmp_path / "v.yaml"
     values.write_text("replicaCount: 3\n")

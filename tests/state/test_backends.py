@@ -345,3 +345,29 @@ def test_unreachable_server_is_a_clear_error(tmp_path, capsys, monkeypatch):
         code, _, err = p.run(capsys, cmd)
         assert code == 1 and "cannot connect" in err and "127.0.0.1" in err, err
         assert "s3cr3t-pw" not in err  # a password in the URL is never shown
+
+
+def test_postgresql_schema_reads_create_nothing_newer_and_foreign_are_refused(tmp_path, pg_server, capsys,
+                                                                              monkeypatch):
+    import psycopg
+
+    monkeypatch.delenv("KCOMPILE_STATE_KEY", raising=False)
+    url = pg_server.new_database()
+    p = Project(tmp_path / "repo", url)
+    p.write(deployment("app:1"))
+    assert "nothing applied yet" in p.ok(capsys, "history")
+    p.ok(capsys, "plan")
+    with psycopg.connect(url) as c:
+        assert c.execute("SELECT to_regnamespace('kcompile')").fetchone()[0] is None  # reading created nothing
+    assert not p.key_path.exists()
+    p.ok(capsys, "apply")
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("UPDATE kcompile.meta SET value = '99' WHERE name = 'schema_version'")
+    code, _, err = p.run(capsys, "plan")
+    assert code == 1 and "schema version 99, newer than this kcompile supports" in err
+    other = pg_server.new_database()
+    with psycopg.connect(other, autocommit=True) as c:
+        c.execute("CREATE SCHEMA kcompile")
+        c.execute("CREATE TABLE kcompile.revisions (id int)")
+    code, _, err = Project(tmp_path / "repo", other).run(capsys, "apply")
+    assert code == 1 and "holds tables of another program" in err

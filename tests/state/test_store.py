@@ -258,3 +258,55 @@ def test_values_moved_to_another_secret_do_not_decrypt(tmp_path, monkeypatch):
     s = SQLiteStore(path)
     with pytest.raises(KcompileError, match="does not decrypt under the state key"):
         s.restore("a", s.latest("a"))
+
+
+def test_a_schema_2_store_with_digest_only_revisions_is_migrated_and_kept(tmp_path, monkeypatch):
+    """A store written before values were kept: its revisions read as before, and say that
+    their Secrets hold digests only; new revisions keep their values."""
+    monkeypatch.delenv("KCOMPILE_STATE_KEY", raising=False)
+    from kcompile.state.crypto import fingerprint
+    from kcompile.state.sqlite import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    key = os.urandom(32)
+    (tmp_path / "old.db.key").write_bytes(key)
+    db = sqlite3.connect(path)
+    for v in (1, 2):
+        for stmt in MIGRATIONS[v]:
+            db.execute(stmt)
+    masked = mask_secrets([SECRET], lambda v: keyed_digest(key, v))[0]
+    import json
+
+    db.execute("INSERT INTO revisions VALUES ('a', 1, '2025-01-01T00:00:00Z', 'ann', NULL, 'old')")
+    db.execute("INSERT INTO objects VALUES ('a', 1, 0, 'v1', 'Secret', '', 's', ?)", (json.dumps(masked),))
+    db.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", (fingerprint(key),))
+    db.execute("PRAGMA user_version = 2")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.commit()
+    db.close()
+    s = SQLiteStore(path)
+    objects, legacy = s.restore("a", s.get("a", 1))
+    assert objects == [masked] and legacy == [0]
+    assert s.mask([SECRET]) == [masked]  # the old digests still compare
+    assert s.record("a", [SECRET]).revision == 2
+    objects, legacy = s.restore("a", s.get("a", 2))
+    assert objects == [SECRET] and legacy == []
+    s.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db.close()
+
+
+def test_a_key_in_the_environment_that_is_not_a_key(tmp_path, monkeypatch):
+    for bad in ("short", "x" * 64, "!" * 44):
+        monkeypatch.setenv("KCOMPILE_STATE_KEY", bad)
+        with pytest.raises(KcompileError, match=r"\$KCOMPILE_STATE_KEY is not a state key") as e:
+            SQLiteStore(tmp_path / "s.db").record("a", [SECRET])
+        assert bad not in e.value.message  # never echoed: the message names the variable only
+    import base64
+
+    monkeypatch.setenv("KCOMPILE_STATE_KEY", os.urandom(32).hex())
+    assert SQLiteStore(tmp_path / "s.db").record("a", [SECRET]).revision == 1
+    monkeypatch.setenv("KCOMPILE_STATE_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))
+    with pytest.raises(KcompileError, match="does not belong"):
+        SQLiteStore(tmp_path / "s.db").record("a", [SECRET])

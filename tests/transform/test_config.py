@@ -17,7 +17,7 @@ from kcompile.yaml.read import load_documents
 PARSE_CASES = {
     "namespace-create": ("namespace:\n- {kind: Widget, group: x.io, path: spec/ns, create: true}\n",
                          "namespace", (fs("spec/ns", "Widget", "x.io", create=True),)),
-    "list-path": ("images:\n- {kind: Job, path: 'spec/steps[]/image'}\n", "images", (fs("spec/steps/image", "Job"),)),
+    "list-path": ("images:\n- {kind: Job, path: 'spec/steps[]/image'}\n", "images", (fs("spec/steps[]/image", "Job"),)),
     "escaped-slash": ("commonAnnotations:\n- path: 'metadata/annotations/a.io\\/b'\n", "common_annotations",
                       (fs("metadata/annotations/a.io\\/b"),)),
     "var-reference": ("varReference:\n- {path: spec/commonName, kind: Certificate}\n", "var_reference",

@@ -127,3 +127,24 @@ def test_plugin_errors(name, tmp_path):
         with pytest.raises(KcompileError, match=fragment) as e:
             _build(tmp_path, field, plugin)
     assert e.value.file == str(tmp_path / "plugin.yaml") and e.value.line == 1
+
+
+# Kustomize's filesys.InsertPathPart: (path, position, part) -> result
+INSERT_CASES = {
+    "empty": ("", 3, "P", "P"),
+    "root": ("/", 0, "P", "/P"),
+    "first": ("pie", 0, "P", "P/pie"),
+    "first-absolute": ("/pie", 0, "P", "/P/pie"),
+    "middle": ("a/b/c", 1, "P", "a/P/b/c"),
+    "middle-absolute": ("/a/b/c", 1, "P", "/a/P/b/c"),
+    "past-the-end": ("a/b", 9, "P", "a/b/P"),
+    "negative": ("a/b", -1, "P", "P/a/b"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSERT_CASES))
+def test_insert_path_part(name):
+    from kcompile.transform.plugins import _insert_path_part
+
+    path, pos, part, expected = INSERT_CASES[name]
+    assert _insert_path_part(path, pos, part) == expected

@@ -32,18 +32,25 @@ def _cm(name: str, namespace: str | None = None, api: str = "v1", kind: str = "C
     return f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}{ns}}}\n"
 
 
+E = ("error", "metadata.name")
+W = ("warning", "apiVersion")  # same object in two API versions: one object in the cluster
+
+
 @pytest.mark.parametrize("documents, duplicated", [
     ([_cm("x"), _cm("y")], []),
-    ([_cm("x"), _cm("x")], ["ConfigMap/x"]),
-    ([_cm("x"), _cm("x"), _cm("x")], ["ConfigMap/x", "ConfigMap/x"]),  # each repeat is reported
-    ([_cm("x", "a"), _cm("x", "a")], ["ConfigMap/a/x"]),
+    ([_cm("x"), _cm("x")], [("ConfigMap/x", *E)]),
+    ([_cm("x"), _cm("x"), _cm("x")], [("ConfigMap/x", *E), ("ConfigMap/x", *E)]),  # each repeat is reported
+    ([_cm("x", "a"), _cm("x", "a")], [("ConfigMap/a/x", *E)]),
     ([_cm("x", "a"), _cm("x", "b")], []),
     ([_cm("x"), _cm("x", kind="Secret")], []),
-    # the version is no part of the identity, the group is
-    ([_cm("d", api="apps/v1", kind="Deployment"), _cm("d", api="apps/v1beta2", kind="Deployment")], ["Deployment/d"]),
+    # the version is no part of the identity, the group is; two versions are a warning
+    # (the v1 and v2 samples an operator scaffold writes)
+    ([_cm("d", api="apps/v1", kind="Deployment"), _cm("d", api="apps/v1beta2", kind="Deployment")],
+     [("Deployment/d", *W)]),
+    ([_cm("s", api="cache.example.com/v1", kind="Memcached"), _cm("s", api="cache.example.com/v2", kind="Memcached"),
+      _cm("s", api="cache.example.com/v2", kind="Memcached")], [("Memcached/s", *W), ("Memcached/s", *E)]),
     ([_cm("d", api="apps/v1", kind="Deployment"), _cm("d", api="extensions/v1beta1", kind="Deployment")], []),
 ])
 def test_check(tmp_path, documents, duplicated):
     findings = duplicates.check(load(tmp_path, "---\n".join(documents)))
-    assert [f.object for f in findings] == duplicated
-    assert all(f.severity == "error" and f.path == "metadata.name" for f in findings)
+    assert [(f.object, f.severity, f.path) for f in findings] == duplicated
