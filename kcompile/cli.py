@@ -18,7 +18,7 @@ from .errors import as_user_error
 # No `typing` import: it costs ~3 ms on every run, and annotations here are never evaluated.
 
 # Subcommand modules, in the order `kcompile --help` lists them.
-COMMANDS = ["build", "validate", "plan", "apply", "history", "rollback", "diff", "edit", "vendor", "state"]
+COMMANDS = ["init", "build", "validate", "plan", "apply", "history", "rollback", "diff", "edit", "vendor", "state", "schema"]
 
 
 class _Formatter(argparse.HelpFormatter):

@@ -35,8 +35,8 @@ class BuildOptions:
         vendor_dir: "str | None" = None,
         strict: bool = False,
     ) -> None:
-        self.use_cache = use_cache  # parsed-file and build-output caches in .kcompile/cache
-        self.cache_dir = cache_dir  # default: <repo root>/.kcompile/cache
+        self.use_cache = use_cache  # the caches (parsed files, rendered charts, whole builds)
+        self.cache_dir = cache_dir  # default: the user's cache directory (cache.location.cache_root)
         self.load_restrictor = load_restrictor
         self.kube_version = kube_version
         self.api_versions = tuple(api_versions)  # more `capabilities.api_versions` for charts, as helm's -a
@@ -60,6 +60,17 @@ class BuildOptions:
         # Bases' accumulated resources, reused by the other overlays built with these
         # options (pipeline.subbuilds.SubBuild); None: not kept (one overlay: copying would only cost).
         self.sub_builds: dict | None = None
+
+    def caches(self) -> "str | None":
+        """The directory this build's caches live in; None with ``use_cache`` off or when
+        there is no usable cache directory."""
+        if not self.use_cache:
+            return None
+        if self.cache_dir is not None:
+            return os.fspath(self.cache_dir)
+        from .cache.location import cache_root
+
+        return cache_root()
 
     def update_remotes(self, url: str) -> bool:
         return self.update_urls is not None and (not self.update_urls or url in self.update_urls)

@@ -13,6 +13,15 @@ def ref_tools() -> ReferenceTools:
     return reference_tools()
 
 
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path_factory, monkeypatch):
+    """Each test's caches in a directory of its own (kcompile's default is the user's
+    cache directory): tests never see each other's entries, nor the developer's."""
+    directory = tmp_path_factory.mktemp("kcompile-cache")
+    monkeypatch.setenv("KCOMPILE_CACHE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A throwaway PostgreSQL server for this test process (one per xdist worker), on a

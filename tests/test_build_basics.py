@@ -113,14 +113,16 @@ def test_file_outside_overlay_is_refused_unless_restrictor_lifted(repo, capsys):
     assert "kind: Deployment" in out
 
 
-def test_base_outside_repository_is_refused(tmp_path, capsys, monkeypatch):
+def test_base_outside_repository_builds_as_in_kustomize(tmp_path, capsys, monkeypatch):
+    """No repository boundary: a base is a kustomization directory of its own, anywhere."""
     repo = tmp_path / "repo"
     write(tmp_path, {"outside/kustomization.yaml": "resources: [d.yaml]\n", "outside/d.yaml": DEPLOY,
                      "repo/ov/kcompile.yaml": "resources: [../../outside]\n"})
     (repo / ".git").mkdir()
     monkeypatch.chdir(repo)
-    code, _, err = run(capsys, "build", "ov")
-    assert code == 1 and "outside the repository" in err
+    code, out, err = run(capsys, "build", "ov")
+    assert code == 0, err
+    assert "name: web" in out
 
 
 def test_output_to_file_is_atomic_and_untouched_on_error(repo, capsys):

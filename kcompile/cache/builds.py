@@ -1,16 +1,17 @@
 """A cache of whole overlay builds, for rebuilding a repository where little changed.
 
-An entry records everything a build read — each file (size, mtime, BLAKE2 digest) and the
-listing of each directory it probed or rendered a chart from — plus the options, and the
-rendered output. A later build of the same overlay with the same options reuses the output
-when every input is unchanged: a stat per file, a digest only when the stat differs. A
-build that read secrets from the environment (``envVars``) is never cached. Entries are
-written atomically; a damaged one is a miss.
+An entry records everything a build read — each file (size, mtime, ctime, inode, BLAKE2
+digest) and the listing of each directory it probed or rendered a chart from — plus the
+options, and the rendered output. A later build of the same overlay with the same
+options reuses the output when every input is unchanged: a stat per file, a digest when
+any of the four differs (an edit that restores size and mtime still changes the ctime).
+A build that read secrets from the environment (``envVars``) is never cached. Entries
+are written atomically (mode 0600, directories 0700).
 
-An entry file is ``KCB3``, the length of its metadata (8 bytes, little-endian), the
-metadata (marshal: inputs, messages, output layout) and the output bytes. Checking an
-entry reads only the metadata; the output stays in the file until it is written out,
-where the kernel copies it (``sendfile``) without it passing through Python.
+An entry file is ``KCB4``, a digest (20 bytes) of the entry's key and everything after
+the digest, the length of the metadata (8 bytes, little-endian), the metadata (marshal:
+inputs, messages, output layout) and the output bytes. The digest is checked before
+anything is decoded: a damaged, truncated or foreign entry (another key's) is a miss.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ from __future__ import annotations
 import marshal
 import os
 
-FORMAT = 3
-_MAGIC = b"KCB3"
-_HEAD = len(_MAGIC) + 8
-# Cache hits keep their entry open until written out (so what was checked is what is
-# written); past this many, an entry is reopened by name when written.
-_MAX_OPEN = 128
-_open_count = 0
+FORMAT = 4
+_MAGIC = b"KCB4"
+_SUM = 20
+_HEAD = len(_MAGIC) + _SUM + 8
 
 
 def _digest(data: bytes) -> str:
@@ -52,7 +50,7 @@ def _tree(directory: str) -> list[str]:
 
 # Within one process, a file's stat is checked once however many overlays read it
 # (overlays usually share their bases).
-_STATS: dict[str, tuple[int, int] | None] = {}
+_STATS: dict[str, tuple[int, int, int, int] | None] = {}
 _LISTINGS: dict[str, list[str]] = {}
 
 
@@ -63,95 +61,57 @@ def new_run() -> None:
     _LISTINGS.clear()
 
 
-def _stat(path: str) -> tuple[int, int] | None:
+def file_identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What a stat says about a file's content: size, mtime, ctime, inode. An edit that
+    keeps size and mtime (``touch -d`` after writing) still changes the ctime, which no
+    user can set, and a file replaced by another has a new inode."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def _stat(path: str) -> tuple[int, int, int, int] | None:
     try:
-        st = os.stat(path)
-        return st.st_size, st.st_mtime_ns
+        return file_identity(os.stat(path))
     except OSError:
         return None
 
 
-def _read_at(fd: int, offset: int, length: int) -> bytes:
-    chunks = []
-    while length > 0:
-        chunk = os.pread(fd, length, offset)
-        if not chunk:
-            raise OSError("cache entry is truncated")
-        chunks.append(chunk)
-        offset += len(chunk)
-        length -= len(chunk)
-    return b"".join(chunks)
-
-
 class CachedOutput:
-    """A cache hit's output, still in its entry file: ``data()`` reads it, ``write_to()``
-    copies it to a file descriptor. ``parts`` splits it into per-object files (``-o DIR/``)."""
+    """A cache hit's output (verified with its entry): ``data()`` is the bytes,
+    ``write_to()`` writes them to a file descriptor, ``parts`` splits them into
+    per-object files (``-o DIR/``)."""
 
-    __slots__ = ("path", "offset", "length", "parts", "digest", "_fd")
+    __slots__ = ("payload", "parts", "digest", "inputs")
 
-    def __init__(self, path: str, fd: int | None, offset: int, length: int,
-                 parts: list[tuple[str, int]] | None, digest: str | None = None) -> None:
-        self.path = path
+    def __init__(self, payload: memoryview, parts: list[tuple[str, int]] | None, digest: str | None = None,
+                 inputs: tuple = ()) -> None:
+        self.payload = payload
+        self.inputs = inputs  # the real paths the build read and listed
         self.digest = digest  # output.directory.files_digest of the per-object files
-        self._fd = fd
-        self.offset = offset
-        self.length = length
         self.parts = parts
 
-    def _open(self) -> int:
-        global _open_count
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDONLY)
-            _open_count += 1
-        return self._fd
-
     def data(self) -> bytes:
-        return _read_at(self._open(), self.offset, self.length)
+        return bytes(self.payload)
 
     def files(self) -> list[tuple[str, str]]:
-        data, files, at = self.data(), [], 0
+        data, files, at = self.payload, [], 0
         for rel, n in self.parts or []:
-            files.append((rel, data[at:at + n].decode("utf-8")))
+            files.append((rel, str(data[at:at + n], "utf-8")))
             at += n
         return files
 
     def write_to(self, out_fd: int) -> None:
-        fd = self._open()
-        offset, left = self.offset, self.length
-        try:
-            while left > 0 and hasattr(os, "sendfile"):
-                sent = os.sendfile(out_fd, fd, offset, left)
-                if sent == 0:
-                    break
-                offset += sent
-                left -= sent
-        except BrokenPipeError:
-            raise
-        except OSError:  # a descriptor sendfile cannot write to (O_APPEND, some terminals)
-            pass
-        if left > 0:
-            view = memoryview(_read_at(fd, offset, left))
-            while view:
-                view = view[os.write(out_fd, view):]
+        view = self.payload
+        while view:
+            view = view[os.write(out_fd, view):]
 
     def close(self) -> None:
-        global _open_count
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-            _open_count -= 1
-
-    def __del__(self) -> None:
-        if self._fd is not None:
-            try:
-                self.close()
-            except (OSError, TypeError):  # at interpreter exit `os` may be gone already
-                pass
+        """Nothing to release (kept for callers that close what they were given)."""
 
 
 class BuildCache:
     def __init__(self, cache_dir: str | os.PathLike[str]) -> None:
-        self.dir = os.path.join(os.fspath(cache_dir), f"builds-v{FORMAT}")
+        self.root = os.fspath(cache_dir)
+        self.dir = os.path.join(self.root, f"builds-v{FORMAT}")
 
     @staticmethod
     def key(overlay: str | os.PathLike[str], fingerprint: tuple) -> str:
@@ -164,37 +124,25 @@ class BuildCache:
         return os.path.join(self.dir, key[:2], key)
 
     def get(self, key: str) -> tuple[str, CachedOutput] | None:
-        """(messages, output) when the entry for ``key`` exists and every input it
+        """(messages, output) when the entry for ``key`` verifies and every input it
         recorded is unchanged; else None."""
-        global _open_count
-        path = self._entry(key)
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
+        from .entries import read_whole
+
+        data = read_whole(self._entry(key))
+        if data is None or data[:len(_MAGIC)] != _MAGIC or len(data) < _HEAD:
             return None
-        keep = False
-        try:
-            head = os.read(fd, 65536)
-            if head[:len(_MAGIC)] != _MAGIC:
-                return None
-            end = _HEAD + int.from_bytes(head[len(_MAGIC):_HEAD], "little")
-            while len(head) < end:
-                more = os.pread(fd, end - len(head), len(head))
-                if not more:
-                    return None
-                head += more
-            files, dirs, messages, parts, digest, length = marshal.loads(memoryview(head)[_HEAD:end])
-            if os.fstat(fd).st_size != end + length or not _unchanged(files, dirs):
-                return None
-            keep = _open_count < _MAX_OPEN
-            if keep:
-                _open_count += 1
-            return messages, CachedOutput(path, fd if keep else None, end, length, parts, digest)
-        except (OSError, EOFError, ValueError, TypeError):
+        view = memoryview(data)
+        if _entry_sum(key, view[len(_MAGIC) + _SUM:]) != data[len(_MAGIC):len(_MAGIC) + _SUM]:
             return None
-        finally:
-            if not keep:
-                os.close(fd)
+        end = _HEAD + int.from_bytes(view[_HEAD - 8:_HEAD], "little")
+        try:
+            files, dirs, messages, parts, digest, length = marshal.loads(view[_HEAD:end])
+        except (EOFError, ValueError, TypeError):
+            return None
+        if len(data) != end + length or not _unchanged(files, dirs):
+            return None
+        inputs = tuple(f[0] for f in files) + tuple(d[0] for d in dirs)
+        return messages, CachedOutput(view[end:], parts, digest, inputs)
 
     def put(self, key: str, inputs: tuple, text: str | None, files: list[tuple[str, str]] | None,
             messages: str) -> None:
@@ -214,15 +162,16 @@ class BuildCache:
                     dirs.append((sub, listing(sub)))
         for p in paths:
             if p in seen:  # as the build read it
-                size, mtime, data = seen[p]
-                recorded[p] = (p, size, mtime, _digest(data))
+                identity, data = seen[p]
+                recorded[p] = (p, *identity, _digest(data))
                 continue
-            try:
-                with open(p, "rb") as f:
-                    st = os.fstat(f.fileno())
-                    recorded[p] = (p, st.st_size, st.st_mtime_ns, _digest(f.read()))
-            except OSError:
+            from .entries import read_whole
+
+            st = _stat(p)
+            data = read_whole(p) if st is not None else None
+            if data is None:
                 return
+            recorded[p] = (p, *st, _digest(data))
         if files is not None:
             from ..output.directory import files_digest
 
@@ -233,33 +182,39 @@ class BuildCache:
         else:
             payload, parts, digest = (text or "").encode("utf-8"), None, None
         try:
+            from .entries import write_private
+            from .location import private_dir
+
             meta = marshal.dumps((list(recorded.values()), dirs, messages, parts, digest, len(payload)))
-            target = self._entry(key)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            tmp = os.path.join(os.path.dirname(target), f".{key}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                f.write(_MAGIC + len(meta).to_bytes(8, "little"))
-                f.write(meta)
-                f.write(payload)
-            os.replace(tmp, target)
+            body = len(meta).to_bytes(8, "little") + meta + payload
+            directory = private_dir(self.root, os.path.basename(self.dir), key[:2])
+            write_private(directory, key, _MAGIC + _entry_sum(key, body) + body)
         except (OSError, ValueError):
             pass
 
 
+def _entry_sum(key: str, body: bytes | memoryview) -> bytes:
+    """Binds an entry's bytes to its key: a flipped byte or another key's entry differs."""
+    from _blake2 import blake2b
+
+    h = blake2b(key.encode(), digest_size=_SUM)
+    h.update(body)
+    return h.digest()
+
+
 def _unchanged(files: list, dirs: list) -> bool:
     stats = _STATS
-    for path, size, mtime, digest in files:
+    for path, *identity, digest in files:
         st = stats.get(path, False)
         if st is False:
             st = stats[path] = _stat(path)
-        if st is None or st[0] != size:
+        if st is None or st[0] != identity[0]:
             return False
-        if st[1] != mtime:
-            try:
-                with open(path, "rb") as f:
-                    if _digest(f.read()) != digest:
-                        return False
-            except OSError:
+        if tuple(st) != tuple(identity):
+            from .entries import read_whole
+
+            data = read_whole(path)
+            if data is None or _digest(data) != digest:
                 return False
     for path, recorded in dirs:
         current = _LISTINGS.get(path)

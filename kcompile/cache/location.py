@@ -89,22 +89,133 @@ def _package_dir(name: str) -> str | None:
 
 
 def repo_root_of(start: str) -> str:
-    """The nearest ancestor of ``start`` holding ``.git`` or ``.kcompile``; else the
-    current directory if ``start`` is below it; else ``start`` itself (real paths)."""
+    """The git top-level above ``start`` (the nearest ancestor holding ``.git``); else the
+    current directory if ``start`` is below it; else ``start`` itself (real paths). It
+    decides where state goes, never what a build reads or produces."""
     start = os.path.realpath(start)
-    d = start
-    while True:
-        if os.path.exists(os.path.join(d, ".git")) or os.path.isdir(os.path.join(d, ".kcompile")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            break
-        d = parent
+    top = git_toplevel_of(start)
+    if top is not None:
+        return top
     cwd = os.path.realpath(os.getcwd())
     if start == cwd or start.startswith(cwd.rstrip("/") + "/"):
         return cwd
     return start
 
 
-def default_cache_dir(repo_root: "str | os.PathLike[str]") -> str:
-    return os.path.join(repo_root, ".kcompile", "cache")
+def git_toplevel_of(path: str) -> str | None:
+    """The nearest ancestor of the real ``path`` holding ``.git`` (a work tree's top), or None."""
+    d = path
+    while True:
+        if os.path.lexists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+# -- the user's cache directory -------------------------------------------------------------
+
+_ROOTS: dict[tuple, str | None] = {}
+
+
+def cache_root() -> str | None:
+    """The directory kcompile's caches live in: ``$KCOMPILE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/kcompile``, else ``~/.cache/kcompile`` — never the repository.
+
+    Created 0700; an existing one owned by this user is made 0700 if others could enter
+    it. Refused (an error) when another user owns it or git tracks files in it (a
+    repository must never be able to plant entries). None when it cannot be created (a
+    read-only home): builds then run without caches."""
+    from ..errors import KcompileError
+
+    configured = os.environ.get("KCOMPILE_CACHE_DIR")
+    if configured:
+        where = configured
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        where = os.path.join(base, "kcompile")
+    memo = (where, os.getcwd())
+    if memo in _ROOTS:
+        return _ROOTS[memo]
+    root: str | None = os.path.realpath(os.path.abspath(where))
+    try:
+        os.makedirs(os.path.dirname(root), exist_ok=True)
+        try:
+            os.mkdir(root, 0o700)
+        except FileExistsError:
+            pass
+        st = os.stat(root)
+    except OSError:
+        root = None
+    else:
+        import stat
+
+        if not stat.S_ISDIR(st.st_mode):
+            raise KcompileError(f"cache directory {where} is not a directory (set KCOMPILE_CACHE_DIR, or --no-cache)")
+        if st.st_uid != os.geteuid():
+            raise KcompileError(f"cache directory {where} belongs to another user: refusing to use it "
+                                "(set KCOMPILE_CACHE_DIR, or --no-cache)")
+        if tracked_by_git(root):
+            raise KcompileError(f"cache directory {where} holds files tracked by git: refusing to use it "
+                                "(caches belong outside the repository; set KCOMPILE_CACHE_DIR, or --no-cache)")
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            try:
+                os.chmod(root, 0o700)
+            except OSError:
+                root = None
+    _ROOTS[memo] = root
+    return root
+
+
+def private_dir(root: str, *parts: str) -> str:
+    """``root/part/...``, each directory created 0700 (raises OSError if it cannot be)."""
+    path = root
+    if not os.path.isdir(root):
+        os.makedirs(root, 0o700, exist_ok=True)
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+    return path
+
+
+def tracked_by_git(path: str) -> bool:
+    """Whether git tracks ``path`` or anything below it (False outside a work tree, or
+    without git). Runs git only when ``path`` is inside a work tree."""
+    top = git_toplevel_of(os.path.realpath(path))
+    if top is None:
+        return False
+    import subprocess
+
+    try:
+        proc = subprocess.run(["git", "-C", top, "ls-files", "-z", "--", os.path.realpath(path)],
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0 and bool(proc.stdout)
+
+
+def state_dir(repo_root: "str | os.PathLike[str]") -> str:
+    """``<repo_root>/.kcompile``, where local state goes, checked: not a symlink (state
+    must not be written, or read, where the repository points), and nothing in it
+    tracked by git. Not created here: whoever writes state creates it 0700."""
+    from ..errors import KcompileError
+
+    path = os.path.join(os.fspath(repo_root), ".kcompile")
+    if os.path.islink(path):
+        raise KcompileError(f"{path} is a symlink: refusing to keep state through it (remove it)")
+    check_untracked(path, "state")
+    return path
+
+
+def check_untracked(path: "str | os.PathLike[str]", what: str) -> None:
+    """Refuse a state or cache path git tracks (what a commit planted there is untrusted)."""
+    from ..errors import KcompileError
+
+    path = os.fspath(path)
+    if os.path.lexists(path) and tracked_by_git(path):
+        raise KcompileError(f"{what} path {path} is tracked by git: refusing to use it "
+                            "(keep it out of the repository, e.g. in .gitignore)")

@@ -1,20 +1,20 @@
-"""A content-keyed cache of parsed YAML files in ``.kcompile/cache``.
+"""A content-keyed cache of parsed YAML files, in the user's cache directory.
 
 Rebuilding a repository where one file changed should not parse the others again: each
 file's documents are stored under the BLAKE2 digest of its text, serialized with
-``marshal`` (built in, no import cost, ~20x faster to load than parsing YAML). A hit
-also spares loading the YAML parser at all. Entries are written to a temporary file and
-renamed into place, so concurrent processes never read a partial entry; a corrupt or
-unreadable entry is treated as a miss. ``--no-cache`` disables it.
+``marshal`` (built in, no import cost, ~20x faster to load than parsing YAML; plain data
+only, never pickle). A hit also spares loading the YAML parser at all. Entries are
+content-verified (:mod:`.entries`): a damaged or foreign entry is a miss. ``--no-cache``
+disables it.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
-from pathlib import Path
 from typing import Any
 
+from .entries import Entries
 from .location import code_fingerprint
 from ..yaml.read import load_documents
 from ..yaml.scalars import Document, TextFloat, TextInt
@@ -48,48 +48,38 @@ def _decode(value: Any) -> Any:
 
 
 class ParseCache:
-    """Parsed YAML by content. ``directory=None`` disables caching."""
+    """Parsed YAML by content, in the cache directory ``root``; None disables caching."""
 
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory / f"parsed-{code_fingerprint()}" if directory else None
+    def __init__(self, root: "str | os.PathLike[str] | None") -> None:
+        self.entries = Entries(f"parsed-{code_fingerprint()}", root) if root is not None else None
         self.hits = 0
         self.misses = 0
 
     def load_documents(self, text: str, filename: str, keep_text: bool = False) -> list[Document]:
-        if self.directory is None:
+        if self.entries is None:
             return load_documents(text, filename, keep_text)
         from _blake2 import blake2b
 
         key = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
         if keep_text:
             key += "-t"
-        path = self.directory / key[:2] / key
-        try:
-            with open(path, "rb") as f:
-                stored = marshal.loads(f.read())
-            docs = [Document(d, line, index) for d, line, index in stored]
-            if keep_text:
-                for d in docs:
-                    d.data = _decode(d.data)
-            self.hits += 1
-            return docs
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
+        payload = self.entries.get(key)
+        if payload is not None:
+            try:
+                stored = marshal.loads(payload)
+                docs = [Document(d, line, index) for d, line, index in stored]
+                if keep_text:
+                    for d in docs:
+                        d.data = _decode(d.data)
+                self.hits += 1
+                return docs
+            except (EOFError, ValueError, TypeError):
+                pass
         docs = load_documents(text, filename, keep_text)
         self.misses += 1
-        self._store(path, [(_encode(d.data) if keep_text else d.data, d.line, d.index) for d in docs])
-        return docs
-
-    def _store(self, path: Path, stored: list) -> None:
         try:
-            payload = marshal.dumps(stored)
+            payload = marshal.dumps([(_encode(d.data) if keep_text else d.data, d.line, d.index) for d in docs])
         except ValueError:  # not marshallable (should not happen for parsed YAML)
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                f.write(payload)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only checkout still builds, just without caching
+            return docs
+        self.entries.put(key, payload)
+        return docs

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KcompileError
-from ..load.files import read_text_file
 
 META_FILES = ("Chart.yaml", "chart.yaml")
 NOT_OUTPUT = ("NOTES.txt", "NOTES.txt.j2")
@@ -31,16 +30,27 @@ CHART_FIELDS: dict[str, Any] = {
 }
 
 
-def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
+def chart_root(chart_dir: Path, root: Any = None) -> Any:
+    """How a chart's files are read: ``root`` (the build's :class:`kcompile.load.files.Root`)
+    or one of its own — confined to the chart directory either way."""
+    if root is not None:
+        return root
+    from ..load.files import Root
+
+    return Root.standalone(chart_dir, "chart directory")
+
+
+def load_chart_meta(chart_dir: Path, parse: Any = None, root: Any = None) -> dict[str, Any]:
     """Chart.yaml (or chart.yaml) with every field of :data:`CHART_FIELDS`."""
     from ..yaml.read import load_documents
     from ..yaml.scalars import as_text
 
     parse = parse or load_documents
+    root = chart_root(chart_dir, root)
     for name in META_FILES:
-        path = chart_dir / name
-        if path.exists():
-            docs = parse(read_text_file(path), str(path), keep_text=True)
+        path = root.directory / name
+        if root.is_file(name):
+            docs = parse(root.read_text(name), str(path), keep_text=True)
             meta = docs[0].data if docs else {}
             if not isinstance(meta, dict) or not meta.get("name"):
                 raise KcompileError("Chart.yaml needs a 'name'", path, 1)
@@ -53,16 +63,17 @@ def load_chart_meta(chart_dir: Path, parse: Any = None) -> dict[str, Any]:
 
 def meta_file(chart_dir: Path) -> Path:
     for name in META_FILES:
-        if (chart_dir / name).exists():
+        if (chart_dir / name).is_file():
             return chart_dir / name
     return chart_dir / META_FILES[0]
 
 
-def load_own_values(chart_dir: Path, parse: Any) -> tuple[str, dict] | None:
-    path = chart_dir / "values.yaml"
-    if not path.exists():
+def load_own_values(chart_dir: Path, parse: Any, root: Any = None) -> tuple[str, dict] | None:
+    root = chart_root(chart_dir, root)
+    path = root.directory / "values.yaml"
+    if not root.is_file("values.yaml"):
         return None
-    docs = parse(read_text_file(path), str(path))
+    docs = parse(root.read_text("values.yaml"), str(path))
     data = docs[0].data if docs else {}
     if data is None:
         data = {}
@@ -71,15 +82,15 @@ def load_own_values(chart_dir: Path, parse: Any) -> tuple[str, dict] | None:
     return (str(path), data)
 
 
-def output_templates(chart_dir: Path) -> list[str]:
+def output_templates(chart_dir: Path, root: Any = None) -> list[str]:
     """The templates a chart outputs, as names relative to ``templates/``, in path order."""
-    templates = chart_dir / "templates"
-    if not templates.is_dir():
-        return []
+    root = chart_root(chart_dir, root)
+    templates = root.directory / "templates"
     out = []
-    for path in sorted(templates.rglob("*")):
+    for listed in root.walk("templates"):
+        path = root.directory / listed
         rel = path.relative_to(templates)
-        if any(part.startswith(".") for part in rel.parts) or path.is_dir():
+        if any(part.startswith(".") for part in rel.parts):
             continue
         name = path.name
         if name in NOT_OUTPUT:
@@ -127,15 +138,17 @@ class Dependency:
 class Chart:
     """One chart directory, its metadata, own values and dependencies (recursively)."""
 
-    def __init__(self, directory: Path, parse: Any, name: str | None = None, depth: int = 0) -> None:
+    def __init__(self, directory: Path, parse: Any, name: str | None = None, depth: int = 0,
+                 root: Any = None) -> None:
         if depth > 20:
             raise KcompileError("charts nested more than 20 levels deep under charts/", directory)
-        self.dir = directory
-        self.meta = load_chart_meta(directory, parse)
+        self.root = chart_root(directory, root)  # every file read through it, confined to the chart
+        self.dir = self.root.directory
+        self.meta = load_chart_meta(directory, parse, self.root)
         if name is not None:  # an alias renames the chart, as in Helm (.Chart.Name)
             self.meta["name"] = name
         self.is_library = self.meta.get("type") == "library"
-        self.own_values = load_own_values(directory, parse)
+        self.own_values = load_own_values(directory, parse, self.root)
         self.dependencies = self._dependencies(parse, depth)
 
     def _dependencies(self, parse: Any, depth: int) -> list[Dependency]:
@@ -160,14 +173,17 @@ class Chart:
             listed.add(name)
             alias = str(entry["alias"]) if entry.get("alias") else None
             tags = entry.get("tags") or []
-            out.append(Dependency(Chart(path, parse, alias, depth + 1), alias or name,
+            out.append(Dependency(Chart(path, parse, alias, depth + 1, self.root.descend(f"charts/{name}")),
+                                  alias or name,
                                   str(entry["condition"]) if entry.get("condition") else None,
                                   [str(t) for t in tags] if isinstance(tags, list) else [], entry))
         for name, path in present.items():  # Helm renders undeclared subcharts too
             if name not in listed:
-                out.append(Dependency(Chart(path, parse, None, depth + 1), name, None, []))
+                out.append(Dependency(Chart(path, parse, None, depth + 1, self.root.descend(f"charts/{name}")),
+                                      name, None, []))
         return out
 
-    def files(self) -> list[Path]:
-        """Every file of the chart (subcharts included): all are render inputs."""
-        return sorted(p for p in self.dir.rglob("*") if p.is_file())
+    def files(self) -> list[str]:
+        """Every file of the chart (subcharts included), relative to it: all are render
+        inputs (read them through ``self.root``)."""
+        return self.root.walk()

@@ -23,12 +23,19 @@ IMPURE = ("random", "now", "env", "lookup", "uuid")
 
 class ChartLoader(BaseLoader):
     """Loads templates from a chart's ``templates/`` directory only: no absolute paths,
-    no ``..``, no symlink leading outside the chart. ``NAME/x.j2`` that is not a file of
-    the chart's own is ``x.j2`` of its dependency NAME (a library chart's helpers:
-    ``{% import "common/_labels.j2" as common %}``)."""
+    no ``..``; every file is read through the chart's root (``kcompile.load.files.Root``),
+    so a symlink leading outside the chart is refused as for any file a build reads.
+    ``NAME/x.j2`` that is not a file of the chart's own is ``x.j2`` of its dependency NAME
+    (a library chart's helpers: ``{% import "common/_labels.j2" as common %}``)."""
 
-    def __init__(self, chart_dir: Path, dependencies: "dict[str, ChartLoader] | None" = None) -> None:
-        self.chart_dir = chart_dir.resolve()
+    def __init__(self, chart_dir: Path, dependencies: "dict[str, ChartLoader] | None" = None,
+                 root: Any = None) -> None:
+        if root is None:
+            from ..load.files import Root
+
+            root = Root.standalone(chart_dir, "chart directory")
+        self.root = root
+        self.chart_dir = root.directory
         self.templates = self.chart_dir / "templates"
         self.dependencies = dependencies or {}
 
@@ -36,19 +43,14 @@ class ChartLoader(BaseLoader):
         parts = template.replace("\\", "/").split("/")
         if template.startswith("/") or any(p in ("", ".", "..") for p in parts):
             raise TemplateNotFound(f"{template} (templates are named relative to the chart's templates/)")
-        path = (self.templates.joinpath(*parts)).resolve()
-        if self.chart_dir not in path.parents:
-            raise TemplateNotFound(f"{template} (outside the chart)")
-        if not path.exists():
+        rel = "templates/" + "/".join(parts)
+        if not self.root.is_file(rel):
             dep = self.dependencies.get(parts[0]) if len(parts) > 1 else None
             if dep is not None:
                 return dep.get_source(environment, "/".join(parts[1:]))
             raise TemplateNotFound(template)
-        from ..load.files import read_text_file
-
-        text = read_text_file(path)
-        mtime = path.stat().st_mtime
-        return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
+        text = self.root.read_text(rel)
+        return text, str(self.root.path(rel)), lambda: True  # one render: files do not change
 
     def load(self, environment: Any, name: str, globals: Any = None) -> Any:
         """A template, its code taken from the compiled-template cache when there is one
@@ -60,12 +62,7 @@ class ChartLoader(BaseLoader):
         return environment.template_class.from_code(environment, code, environment.make_globals(globals), uptodate)
 
     def list_templates(self) -> list[str]:
-        if not self.templates.is_dir():
-            return []
-        return sorted(
-            p.relative_to(self.templates).as_posix()
-            for p in self.templates.rglob("*") if p.is_file()
-        )
+        return [rel[len("templates/"):] for rel in self.root.walk("templates")]
 
 
 def _impure(name: str):
@@ -128,7 +125,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
             finalize=yaml_text,
         )
         self.yaml_text = yaml_text
-        self.compiled_templates = compiled_templates  # .compiled.TemplateEntries, or None
+        self.compiled_templates = compiled_templates  # cache.entries.Entries("templates"), or None
         self.tpl_templates: dict[str, Any] = {}
         self.filters.update(FILTERS)
         self.tests.update(TESTS)

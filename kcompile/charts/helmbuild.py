@@ -21,7 +21,7 @@ def chart_lock(b: Any):
     if b.chart_lock is None:
         from .vendor import ChartLock
 
-        b.chart_lock = ChartLock(b.files.repo_root)
+        b.chart_lock = ChartLock(b.repo_root)
         if b.chart_lock.path.is_file():
             b.files.note_read(b.chart_lock.path)
     return b.chart_lock

@@ -11,6 +11,7 @@ not YAML also shows the lines around it.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ def render_chart(
     parse: Any = None,
     kube_version: str | None = None,
     api_versions: tuple[str, ...] | list[str] = (),
+    root: Any = None,
 ) -> list[Resource]:
     """Render one chart instance (see module docstring) into objects.
 
@@ -103,9 +105,11 @@ def render_chart(
     is a pure function of them, so a hit skips Jinja2 (and its import) entirely. ``parse``
     parses YAML text (default :func:`kcompile.yaml.read.load_documents`; the build passes its
     parse cache). ``kube_version`` and ``api_versions`` are ``capabilities`` in templates.
+    Every chart file is read through ``root`` (a :class:`kcompile.load.files.Root`;
+    default: one confined to the chart directory).
     """
     parse = parse or load_documents
-    chart = Chart(chart_dir.resolve(), parse)
+    chart = Chart(chart_dir, parse, root=root)
     merged = merge_layers(list(layers), list(set_values), release, defaults=chart.own_values)
     instance = _Instance(release, namespace, kube_version, tuple(api_versions), cache_dir)
     key = _render_key(chart, merged.values, instance) if cache_dir is not None else None
@@ -132,9 +136,9 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
              f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0".encode())
-    for path in chart.files():
-        h.update(str(path.relative_to(chart.dir)).encode() + b"\0")
-        h.update(path.read_bytes())
+    for rel in chart.files():  # through the chart's root: nothing outside it is read
+        h.update(rel.encode() + b"\0")
+        h.update(chart.root.read_bytes(rel))
         h.update(b"\0")
     try:
         h.update(marshal.dumps(_encode(values)))
@@ -143,32 +147,33 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
     return h.hexdigest()
 
 
-def _cache_get(cache_dir: Path, key: str) -> list[Resource] | None:
+def _cache_get(cache_dir: "str | os.PathLike[str]", key: str) -> list[Resource] | None:
+    """Rendered objects from the ``rendered`` cache (content-verified entries, plain data)."""
     import marshal
 
-    try:
-        with open(cache_dir / "rendered" / key, "rb") as f:
-            stored = marshal.loads(f.read())
-    except (OSError, EOFError, ValueError, TypeError):
+    from ..cache.entries import Entries
+
+    payload = Entries("rendered", cache_dir).get(key)
+    if payload is None:
         return None
-    return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
+    try:
+        stored = marshal.loads(payload)
+        return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
+    except (EOFError, ValueError, TypeError):
+        return None
 
 
-def _cache_put(cache_dir: Path, key: str, result: list[Resource]) -> None:
+def _cache_put(cache_dir: "str | os.PathLike[str]", key: str, result: list[Resource]) -> None:
     import marshal
-    import os
 
+    from ..cache.entries import Entries
     from ..model import deep_copy
 
     try:
         payload = marshal.dumps([(deep_copy(r.body), r.origin.file, r.origin.line, r.origin.doc) for r in result])
-        d = cache_dir / "rendered"
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(payload)
-        os.replace(tmp, d / key)
-    except (OSError, ValueError):
-        pass
+    except ValueError:
+        return
+    Entries("rendered", cache_dir).put(key, payload)
 
 
 def _default_namespace(objects: list[Resource], namespace: str) -> None:
@@ -225,18 +230,14 @@ def _render_tree(chart: Chart, merged: MergedValues, instance: _Instance, loader
 
 def _validate_schema(chart: Chart, merged: MergedValues) -> None:
     schema_path = chart.dir / "values.schema.json"
-    if schema_path.exists():
+    if chart.root.is_file("values.schema.json"):
         import json
 
-        from ..load.files import read_text_file
-
         try:
-            schema = json.loads(read_text_file(schema_path))
+            schema = json.loads(chart.root.read_text("values.schema.json"))
         except json.JSONDecodeError as e:
             raise KcompileError(f"values.schema.json is not valid JSON: {e.msg}", schema_path, e.lineno) from None
-        except ValueError:  # a number of thousands of digits
-            raise KcompileError("values.schema.json holds a number too long to read", schema_path) from None
-        validate_values(merged, schema, str(schema_path))
+        validate_values(merged, schema, str(schema_path), chart.root)
 
 
 def _loader_for(chart: Chart, loaders: dict) -> Any:
@@ -249,7 +250,7 @@ def _loader_for(chart: Chart, loaders: dict) -> Any:
         for dep in chart.dependencies:
             deps.setdefault(dep.key, _loader_for(dep.chart, loaders))
             deps.setdefault(dep.chart.dir.name, deps[dep.key])
-        got = loaders[chart.dir] = ChartLoader(chart.dir, deps)
+        got = loaders[chart.dir] = ChartLoader(chart.dir, deps, chart.root)
     return got
 
 
@@ -259,14 +260,14 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
     from jinja2.sandbox import SecurityError
 
     from .capabilities import Capabilities
-    from .compiled import TemplateEntries
+    from ..cache.entries import Entries
     from .environment import ChartEnvironment
     from .filters import ChartFail
 
-    names = output_templates(chart.dir)
+    names = output_templates(chart.dir, chart.root)
     if chart.is_library or not names:
         return []
-    entries = TemplateEntries(instance.cache_dir) if instance.cache_dir is not None else None
+    entries = Entries("templates", instance.cache_dir) if instance.cache_dir is not None else None
     env = ChartEnvironment(chart.dir, entries, _loader_for(chart, loaders))
     context = {
         "values": merged.values,

@@ -213,13 +213,17 @@ def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str,
     return merged
 
 
-def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: str) -> None:
+def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: str, root: Any = None) -> None:
     """Check merged values against ``values.schema.json``; the first violations name the
-    values path and the file that set it."""
+    values path and the file that set it. ``$ref`` is followed only inside the schema or
+    to files beside it in the chart (``root``; see :mod:`kcompile.load.schemarefs`)."""
     import jsonschema
+    from referencing.exceptions import Unresolvable
 
     if not isinstance(schema, dict):
         raise KcompileError("values.schema.json must hold a JSON object (a JSON Schema)", schema_file, 1)
+    from ..load.schemarefs import reference_error, values_registry
+
     cls = jsonschema.Draft202012Validator if "$schema" not in schema or "2020" in str(
         schema.get("$schema")) else jsonschema.validators.validator_for(schema)
     try:
@@ -228,12 +232,12 @@ def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: s
         where = ".".join(str(p) for p in e.absolute_path) or "(top level)"
         raise KcompileError(f"values.schema.json is not a valid JSON Schema: at {where}: {e.message}",
                             schema_file) from None
+    registry = values_registry(root, schema_file)
+    validator = cls(schema, registry=registry)
     try:
-        errors = sorted(cls(schema).iter_errors(merged.values), key=lambda e: list(e.absolute_path))
-    except Exception as e:  # noqa: BLE001 - a $ref that cannot be resolved (its class differs by version)
-        if "Ref" not in type(e).__name__ and "Unresolvable" not in type(e).__name__:
-            raise
-        raise KcompileError("values.schema.json: a $ref cannot be resolved", schema_file) from None
+        errors = sorted(validator.iter_errors(merged.values), key=lambda e: list(e.absolute_path))
+    except Unresolvable as e:
+        raise reference_error(e, schema_file) from None
     if not errors:
         return
     lines = []

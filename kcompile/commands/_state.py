@@ -45,7 +45,10 @@ def store_for(args: argparse.Namespace, root: Path):
     (a ``postgresql://`` URL for a shared store)."""
     from ..state import default_state_path, open_store
 
+    from ..cache.location import check_untracked
+
     spec = getattr(args, "state", None) or default_state_path(root)
+    check_untracked(spec, "state")  # what a commit planted there is not this machine's history
     store = open_store(spec, root)
     _OPEN.append(store)
     return store

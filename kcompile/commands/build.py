@@ -14,15 +14,16 @@ import sys
 def add_build_options(p: argparse.ArgumentParser) -> None:
     """Flags every command that builds an overlay shares."""
     p.add_argument("--load-restrictor", default="rootOnly", choices=["rootOnly", "none"],
-                   help="rootOnly (default): files must lie inside their overlay's directory, bases "
-                        "inside the repository; none: no restriction")
+                   help="rootOnly (default): files must lie in or below the directory of the "
+                        "kustomization naming them (bases and components may lie anywhere); none: no restriction")
     p.add_argument("--kube-version", metavar="VERSION",
                    help="Kubernetes version whose schemas to use (default: the newest installed)")
     p.add_argument("--api-versions", dest="api_versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
                    help="an API version charts see in capabilities.api_versions besides those of "
                         "--kube-version's schemas (as helm template's); repeatable or comma-separated")
     p.add_argument("--no-cache", action="store_true",
-                   help="do not read or write the parsed-file cache in .kcompile/cache")
+                   help="do not read or write the caches (in $KCOMPILE_CACHE_DIR, else "
+                        "$XDG_CACHE_HOME/kcompile, else ~/.cache/kcompile)")
     p.add_argument("--set", dest="set_values", action="append", default=[], metavar="RELEASE.KEY=VALUE",
                    help="override a chart value (highest precedence); repeatable")
     p.add_argument("--enable-helm", action="store_true",
@@ -93,8 +94,21 @@ def _build_one(args: argparse.Namespace) -> int:
         from ._validation import validate_or_fail
 
         validate_or_fail(result, strict=args.strict, kube_version=args.kube_version)
+    if args.output and args.output != "-":
+        from ..multi.jobs import build_inputs
+        from ..output.directory import is_directory_target
+
+        check_target(args.output, is_directory_target(args.output), build_inputs(result), args.overlays)
     emit(result.resources, args.output, args.format)
     return 0
+
+
+def check_target(output: str, to_dir: bool, inputs, overlays: list[str]) -> None:
+    """Refuse an ``-o`` that would write over the build's inputs or the repository."""
+    from ..cache.location import repo_root_of
+    from ..output.targets import check_output_target
+
+    check_output_target(output, to_dir, inputs, repo_root_of(overlays[0]))
 
 
 def _build_one_cached(args: argparse.Namespace) -> int:
@@ -118,15 +132,14 @@ def _build_one_cached(args: argparse.Namespace) -> int:
         print(outcome.error, file=sys.stderr)
         return 1
     if to_file:
-        from pathlib import Path
-
-        from ..output.emit import write_atomic
+        from ..output.emit import write_output_file
         from ..output.directory import write_directory
 
+        check_target(args.output, to_dir, outcome.inputs, args.overlays)
         if to_dir:
             write_directory(args.output, outcome.file_set())
         else:
-            write_atomic(Path(args.output), outcome.text or "")
+            write_output_file(args.output, outcome.cached.data() if outcome.cached is not None else outcome.text or "")
     else:
         write_outputs([outcome])
     return 0
@@ -184,6 +197,10 @@ def _build_many(args: argparse.Namespace) -> int:
 
     targets = [(args.output if single else os.path.join(args.output, overlay_dir_name(o.overlay)), o)
                for o in outcomes]
+    if not args.check:
+        inputs = [p for o in outcomes for p in o.inputs]
+        for target in [args.output] + [t for t, _o in targets]:
+            check_target(target, True, inputs, args.overlays)
     if args.check:
         diffs = [d for target, o in targets for d in directory_differences(target, o.file_set())]
         for d in diffs:

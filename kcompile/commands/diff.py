@@ -42,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from ..build import BuildOptions
-    from ..cache.location import default_cache_dir
     from ..load.files import find_repo_root
     from ..load.gitref import Snapshot
     from ..multi.pool import map_in_workers
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         base_opts = BuildOptions(load_restrictor=work_opts.load_restrictor, kube_version=work_opts.kube_version,
                                  set_values=work_opts.set_values, api_versions=work_opts.api_versions,
                                  repo_root=snap.path,
-                                 use_cache=work_opts.use_cache, cache_dir=default_cache_dir(repo_root),
+                                 use_cache=work_opts.use_cache, cache_dir=work_opts.cache_dir,
                                  enable_helm=work_opts.enable_helm, helm_command=work_opts.helm_command,
                                  helm_kube_version=work_opts.helm_kube_version,
                                  helm_api_versions=work_opts.helm_api_versions)

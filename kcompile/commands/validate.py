@@ -41,7 +41,7 @@ class _Validation:
 
         from ..multi.jobs import build_cache_for
 
-        cache = build_cache_for(overlay, self.options)
+        cache = build_cache_for(self.options)
         hit = cache.get(cache.key(overlay, self.fingerprint)) if cache is not None else None
         if hit is None:
             return None
@@ -67,7 +67,7 @@ class _Validation:
         except KcompileError as e:
             return overlay, [], "", f"kcompile: error: {e.format()}"
         as_dicts, text = [f.as_dict() for f in findings], format_findings(findings, "text")
-        cache = build_cache_for(overlay, self.options)
+        cache = build_cache_for(self.options)
         if cache is not None:
             cache.put(cache.key(overlay, self.fingerprint), result.inputs,
                       json.dumps({"findings": as_dicts, "text": text}), None, "")

@@ -1,26 +1,30 @@
-"""Reading the repository's files, under Kustomize's load restrictor.
+"""Reading the files a build names: the one resolver, under Kustomize's load restrictor.
 
-With the default restrictor (``rootOnly``), a file an overlay names (resource, patch,
-generator source, values file) must lie inside that overlay's directory, as Kustomize
-requires, and a directory it names (a base, a component, a chart) must lie inside the
-repository. ``--load-restrictor none`` lifts both. Symlinks are resolved first.
+Kustomize has no repository boundary: each kustomization directory is the root for the
+files it names (resources, patches, generator sources, values files, schemas), which
+must lie in or below it; the directories it names (bases, components, charts) may lie
+anywhere. A plain directory of manifests is the root for the files in it, and a chart
+for its own files (templates, helpers, values, schema). Every such path is resolved
+here, symlinks first, and checked here — nowhere else. ``--load-restrictor none``
+(Kustomize's LoadRestrictionsNone) lifts the in-or-below rule; a file that is not a
+regular file (a FIFO, a device) is never read, whatever the restrictor.
 """
 
 from __future__ import annotations
 
-import errno
 import os
+import stat
 from pathlib import Path
 
-from ..errors import KcompileError, display_path
+from ..errors import KcompileError
 
 RESTRICT_ROOT_ONLY = "rootOnly"
 RESTRICT_NONE = "none"
 
 
 def find_repo_root(start: Path) -> Path:
-    """The nearest ancestor holding ``.git`` or ``.kcompile``; else the current
-    directory if ``start`` is below it; else ``start`` itself."""
+    """Where state goes: the git top-level above ``start``; else the current directory
+    if ``start`` is below it; else ``start`` itself. Never decides what a build reads."""
     from ..cache.location import repo_root_of
 
     return Path(repo_root_of(str(start)))
@@ -31,14 +35,15 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 class Files:
-    """File access for one build: restrictor checks and a read cache."""
+    """File access for one build: the resolver (:meth:`file`, :meth:`directory`,
+    :meth:`root`), reads of regular files only, a read cache, and the record of what was
+    read (the build cache's inputs)."""
 
-    def __init__(self, repo_root: Path, load_restrictor: str = RESTRICT_ROOT_ONLY) -> None:
+    def __init__(self, load_restrictor: str = RESTRICT_ROOT_ONLY) -> None:
         if load_restrictor not in (RESTRICT_ROOT_ONLY, RESTRICT_NONE):
             raise KcompileError(
                 f"unknown load restrictor {load_restrictor!r} (use {RESTRICT_ROOT_ONLY!r} or {RESTRICT_NONE!r})"
             )
-        self.repo_root = repo_root.resolve()
         self.restrict = load_restrictor == RESTRICT_ROOT_ONLY
         self._text: dict[Path, str] = {}
         # What the build read, for the build-output cache: files, and directories whose
@@ -48,19 +53,20 @@ class Files:
         # Sub-builds being recorded (pipeline.subbuilds.SubBuild): each hears of every file read and
         # every directory listed while it is on this stack.
         self.recorders: list = []
-        self.seen: dict[str, tuple[int, int, bytes]] = {}  # path -> (size, mtime, content) as read
+        self.seen: dict[str, tuple[tuple, bytes]] = {}  # path -> (file identity, content) as read
         # Real paths of directories, resolved once per build: Path.resolve walks every
         # component with lstat, and a build resolves hundreds of files in a few directories.
         self._real_dirs: dict[Path, Path] = {}
 
-    def _real_dir(self, directory: Path, where: tuple = (None, None)) -> Path:
+    def _real_dir(self, directory: Path) -> Path:
         real = self._real_dirs.get(directory)
         if real is None:
-            real = self._real_dirs[directory] = real_path(directory, where)
+            real = self._real_dirs[directory] = directory.resolve()
         return real
 
     def resolve(self, base_dir: Path, rel: str, where: tuple[str | os.PathLike | None, int | None]) -> Path:
-        """An absolute path for ``rel`` (relative to ``base_dir``); no checks."""
+        """The real path ``rel`` (relative to the real ``base_dir``) leads to, every
+        symlink resolved; no checks (see :meth:`file` and :meth:`directory`)."""
         if not isinstance(rel, str) or not rel:
             raise KcompileError(f"expected a path, found {rel!r}", *where)
         if "://" in rel or rel.startswith(("git@", "github.com/")):
@@ -70,29 +76,36 @@ class Files:
         path = base_dir / rel
         name = path.name
         if not name or name in (".", "..") or rel.endswith("/") or os.path.islink(path):
-            return real_path(path, where)
-        return self._real_dir(path.parent, where) / name
+            return Path(os.path.realpath(path))  # realpath, not resolve: a symlink loop is not a crash
+        return self._real_dir(path.parent) / name
 
-    def check_file(self, path: Path, overlay_dir: Path, where) -> None:
+    def check_file(self, path: Path, root: Path, where, what: str = "kustomization directory") -> None:
+        """``path`` (real) must lie in or below the real ``root``, unless the restrictor is off."""
         if not self.restrict:
             return
-        root = self._real_dir(overlay_dir)
-        if not _inside(path, root):
+        real_root = self._real_dir(root)
+        if not _inside(path, real_root):
             raise KcompileError(
-                f"security: file {path} is not in or below the overlay directory {root} "
+                f"security: file {path} is not in or below the {what} {real_root} "
                 "(Kustomize's load restrictor; '--load-restrictor none' lifts it)",
                 *where,
             )
 
-    def check_dir(self, path: Path, where) -> None:
-        if not self.restrict:
-            return
-        if not _inside(path, self.repo_root):
-            raise KcompileError(
-                f"security: directory {path} is outside the repository {self.repo_root} "
-                "('--load-restrictor none' lifts this)",
-                *where,
-            )
+    def file(self, root: Path, rel: str, where, what: str = "kustomization directory") -> Path:
+        """The real path of a file named relative to ``root`` (a kustomization directory,
+        a manifest directory, a chart), checked to lie in or below it."""
+        path = self.resolve(root, rel, where)
+        self.check_file(path, root, where, what)
+        return path
+
+    def directory(self, base: Path, rel: str, where) -> Path:
+        """The real path of a directory named relative to ``base`` (a base, a component,
+        a chart): it may lie anywhere, as in Kustomize."""
+        return self.resolve(base, rel, where)
+
+    def root(self, directory: Path, what: str) -> "Root":
+        """Reading the files of one directory (a chart), confined to it."""
+        return Root(self, directory, what)
 
     def note_read(self, path: Path) -> None:
         self.read.add(path)
@@ -118,56 +131,86 @@ class Files:
         return cached
 
     def read_bytes(self, path: Path, where) -> bytes:
-        data, st = read_regular_file(path, where)
+        """The content of a regular file (a FIFO or device is refused, never opened for
+        long: O_NONBLOCK keeps a FIFO without writer from blocking)."""
+        from ..cache.builds import file_identity
+
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise KcompileError(f"file not found: {path}", *where) from None
+        except IsADirectoryError:
+            raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
+        except OSError as e:
+            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise KcompileError(f"expected a file, found a directory: {path}", *where)
+            if not stat.S_ISREG(st.st_mode):
+                raise KcompileError(f"not a regular file (a FIFO, device or socket is never read): {path}", *where)
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                data = f.read()
+        except OSError as e:
+            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+        finally:
+            os.close(fd)
         self.note_read(path)
         # Recorded as read, for the build cache: it need not read the file again.
-        self.seen[str(path)] = (st.st_size, st.st_mtime_ns, data)
+        self.seen[str(path)] = (file_identity(st), data)
         return data
 
 
-def real_path(path: Path, where: tuple = (None, None)) -> Path:
-    """``path`` with every symlink resolved; a symlink loop is a user error."""
-    try:
-        return path.resolve()
-    except (RuntimeError, OSError):  # RuntimeError: a symlink loop (Python < 3.13)
-        raise KcompileError(f"symlink loop: {display_path(str(path))} cannot be resolved", *where) from None
+class Root:
+    """One directory whose files are read confined to it (a chart): every name is
+    resolved through :class:`Files` and must stay in or below the directory — or in or
+    below ``confine``, for a directory inside another (a subchart inside its chart)."""
 
+    def __init__(self, files: Files, directory: Path, what: str, confine: Path | None = None) -> None:
+        self.files = files
+        self.directory = Path(os.path.realpath(directory))
+        self.confine = confine if confine is not None else self.directory
+        self.what = what
 
-def read_regular_file(path: Path, where: tuple = (None, None)) -> tuple[bytes, os.stat_result]:
-    """The content of a regular file, and its status as read. A FIFO, socket or device
-    is refused without blocking on it or reading without end (``/dev/zero``)."""
-    import stat
+    def descend(self, rel: str) -> "Root":
+        """The root of a subdirectory, whose files must still lie inside this one's."""
+        return Root(self.files, self.directory / rel, self.what, self.confine)
 
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise KcompileError(f"file not found: {path}", *where) from None
-    except IsADirectoryError:
-        raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise KcompileError(f"symlink loop: {display_path(str(path))} cannot be resolved", *where) from None
-        raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
-    with open(fd, "rb") as f:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise KcompileError(f"expected a file, found a directory: {path}", *where)
-        if not stat.S_ISREG(st.st_mode):
-            raise KcompileError(f"{display_path(str(path))} is not a regular file (a FIFO, socket or device is never read)",
-                               *where)
-        try:
-            data = f.read()
-        except OSError as e:
-            raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
-    return data, st
+    @classmethod
+    def standalone(cls, directory: Path, what: str = "chart directory") -> "Root":
+        """A root with its own default-restricted :class:`Files` (outside a build)."""
+        return cls(Files(), directory, what)
 
+    def path(self, rel: str, where: tuple | None = None) -> Path:
+        """The real path of ``rel`` (relative to the directory), checked; an error names
+        the file itself unless ``where`` says otherwise."""
+        where = where or (self.directory / rel, None)
+        path = self.files.resolve(self.directory, rel, where)
+        self.files.check_file(path, self.confine, where, self.what)
+        return path
 
-def read_text_file(path: Path, where: tuple | None = None) -> str:
-    """A regular file's UTF-8 text (``where`` defaults to the file itself)."""
-    where = where or (path, None)
-    data, _ = read_regular_file(path, where)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise KcompileError("file is not UTF-8 text", path, line) from None
+    def is_file(self, rel: str) -> bool:
+        """Whether ``rel`` names something that is not a directory (a file, a link to
+        one, or a link leading nowhere: reading it then says why)."""
+        p = self.directory / rel
+        return os.path.lexists(p) and not os.path.isdir(p)
+
+    def read_text(self, rel: str, where: tuple | None = None) -> str:
+        path = self.path(rel, where)
+        return self.files.read_text(path, where or (self.directory / rel, None))
+
+    def read_bytes(self, rel: str, where: tuple | None = None) -> bytes:
+        path = self.path(rel, where)
+        return self.files.read_bytes(path, where or (self.directory / rel, None))
+
+    def walk(self, under: str = "") -> list[str]:
+        """Every file below the directory (or below ``under`` in it), as sorted POSIX
+        paths relative to the directory; symlinked directories are not entered."""
+        found = []
+        top = os.path.join(self.directory, under) if under else str(self.directory)
+        for dirpath, dirnames, names in os.walk(top):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.directory)
+            prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            found.extend(prefix + n for n in names)
+        return sorted(found)

@@ -27,7 +27,7 @@ class _Job:
 
     def cache(self, overlay: str):
         """The build cache for ``overlay`` (None with --no-cache)."""
-        return build_cache_for(overlay, self.options)
+        return build_cache_for(self.options)
 
     def cached(self, overlay: str) -> Outcome | None:
         """The outcome from the build cache, if it holds an up-to-date one."""
@@ -69,6 +69,7 @@ class _Job:
             if DEBUG and not isinstance(e, KcompileError):
                 raise
             return Outcome(overlay, error=f"kcompile: error: {as_user_error(e).format()}", messages=err.getvalue())
+        outcome.inputs = build_inputs(result)
         cache = self.cache(overlay)
         if cache is not None:
             cache.put(cache.key(overlay, self.fingerprint), result.inputs, outcome._text, outcome._files,
@@ -79,12 +80,12 @@ class _Job:
     @staticmethod
     def frame(outcome: Outcome) -> tuple:
         text = outcome._text.encode("utf-8") if isinstance(outcome._text, str) else outcome._text
-        return text, outcome._files, outcome.error, outcome.messages
+        return text, outcome._files, outcome.error, outcome.messages, outcome.inputs
 
     @staticmethod
     def unframe(overlay: str, payload: tuple) -> Outcome:
-        text, files, error, messages = payload
-        return Outcome(overlay, text=text, files=files, error=error, messages=messages)
+        text, files, error, messages, inputs = payload
+        return Outcome(overlay, text=text, files=files, error=error, messages=messages, inputs=inputs)
 
     @staticmethod
     def failed(overlay: str, message: str, detail: str = "") -> Outcome:
@@ -107,15 +108,20 @@ _PIPELINE_MODULES = (
 _VALIDATION_MODULES = ("commands._validation", "validate")
 
 
-def build_cache_for(overlay: str, options):
-    """The build cache ``overlay``'s results go to (None with --no-cache)."""
+def build_inputs(result) -> tuple:
+    """The real paths a build read (files) and listed (directories), as strings."""
+    read, listed = result.inputs[0], result.inputs[1]
+    return tuple(map(str, read)) + tuple(map(str, listed))
+
+
+def build_cache_for(options):
+    """The build cache results go to (None with --no-cache or without a cache directory)."""
     if not options.use_cache:
         return None
     from ..cache.builds import BuildCache
-    from ..cache.location import default_cache_dir, repo_root_of
 
-    root = options.repo_root or repo_root_of(overlay)
-    return BuildCache(options.cache_dir or default_cache_dir(root))
+    root = options.caches()
+    return BuildCache(root) if root is not None else None
 
 
 def cache_fingerprint(options, *what) -> tuple:

@@ -20,16 +20,18 @@ class Outcome:
     it is asked for or written out with :meth:`write_to`.
     """
 
-    __slots__ = ("overlay", "_text", "_files", "error", "messages", "cached")
+    __slots__ = ("overlay", "_text", "_files", "error", "messages", "cached", "inputs")
 
     def __init__(self, overlay: str, text: str | bytes | None = None, files: list[tuple[str, str]] | None = None,
-                 error: str | None = None, messages: str = "", cached=None) -> None:
+                 error: str | None = None, messages: str = "", cached=None, inputs: tuple = ()) -> None:
         self.overlay = overlay
         self._text = text
         self._files = files
         self.error = error  # "kcompile: error: ..." line(s)
         self.messages = messages  # validation warnings etc., for stderr
         self.cached = cached  # cache.builds.CachedOutput of a cache hit
+        # Real paths of what the build read (files, listed directories): -o never writes over them
+        self.inputs = inputs if cached is None else cached.inputs
 
     @property
     def ok(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,17 +38,42 @@ def object_filename(obj: dict[str, Any], fmt: str = "yaml") -> str:
     ns = md.get("namespace")
     ext = "json" if fmt == "json" else "yaml"
     base = f"{kind}-{name}.{ext}"
-    return f"{_UNSAFE.sub('_', ns)}/{base}" if ns else base
+    return f"{_safe_component(str(ns))}/{base}" if ns else base
 
 
-def write_atomic(path: Path, text: str) -> None:
+def _safe_component(text: str) -> str:
+    """A namespace as a directory name: never '.', '..' or hidden (a namespace '..' must
+    not put files outside the output directory)."""
+    text = _UNSAFE.sub("_", text)
+    return "_" + text[1:] if text.startswith(".") else text
+
+
+def umask() -> int:
+    """The process umask (new output files get ``0666 & ~umask``, as a shell creates them)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None:
+    """Replace the file ``path`` by one holding ``text``: written beside it and renamed
+    over it (a symlink at ``path`` is replaced, not followed). It keeps the mode of the
+    regular file it replaces (``mode``, when given, else ``path``'s); a new one follows
+    the umask."""
     import tempfile
 
+    if mode is None:
+        try:
+            st = os.lstat(path)
+            mode = st.st_mode & 0o7777 if stat.S_ISREG(st.st_mode) else None
+        except FileNotFoundError:
+            pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        os.fchmod(fd, mode if mode is not None else 0o666 & ~umask())
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -55,6 +81,32 @@ def write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def write_output_file(output: str, text: str | bytes) -> None:
+    """``-o FILE``: as a shell redirect would, but atomically where that is possible. A
+    symlink is followed; a regular file there (or none) is replaced by a rename, keeping
+    its mode; anything else (``/dev/null``, ``/dev/stdout``, a FIFO) is written through."""
+    from ..errors import KcompileError
+
+    try:
+        st = os.stat(output)  # through symlinks (/dev/stdout is one, to /proc/self/fd/1)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise KcompileError(f"cannot write {output}: {e.strerror}") from None
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
+                raise KcompileError(f"cannot write {output}: it is a directory (use {output}/ for one file per object)")
+            with open(output, "wb") as f:
+                f.write(data)
+            return
+        # a regular file, or none yet: replaced where the symlinks lead, the links kept
+        write_atomic(Path(os.path.realpath(output)), data, st.st_mode & 0o7777 if st is not None else None)
+    except OSError as e:
+        raise KcompileError(f"cannot write {output}: {e.strerror}") from None
 
 
 def per_object_files(objects: list[dict[str, Any]], fmt: str = "yaml") -> list[tuple[str, str]]:
@@ -87,4 +139,4 @@ def emit(resources: list[Resource], output: str | None, fmt: str = "yaml") -> No
 
         write_directory(output, per_object_files(objects, fmt))
         return
-    write_atomic(Path(output), render(objects, fmt))
+    write_output_file(output, render(objects, fmt))

@@ -9,11 +9,11 @@ the accumulation of the overlay that lists it. Include cycles are errors.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import KcompileError
-from ..load.files import real_path
 from ..load.overlay import OverlayFile, find_overlay_file
 from ..model import Resource
 from ..yaml.read import load_documents
@@ -54,7 +54,7 @@ class Accumulation:
 def accumulate(b: Build, directory: Path, where: tuple, into: Accumulation | None = None,
                chart_values: list[tuple[str, dict]] | None = None) -> Accumulation:
     """Build one overlay (or component, when ``into`` is the parent's accumulation)."""
-    real = real_path(directory, where)
+    real = directory.resolve()
     if real in b.chain:
         loop = " -> ".join(str(p) for p in b.chain[b.chain.index(real):] + [real])
         raise KcompileError(f"overlay include cycle: {loop}", *where)
@@ -114,8 +114,7 @@ def _accumulate_all(b: Build, ov: OverlayFile, acc: Accumulation, chart_values: 
         where = ov.where("components", i)
         from ..load.remote import is_remote, remote_path
 
-        path = remote_path(b, entry, where) if is_remote(entry) else b.files.resolve(ov.dir, entry, where)
-        b.files.check_dir(path, where)
+        path = remote_path(b, entry, where) if is_remote(entry) else b.files.directory(ov.dir, entry, where)
         if not path.is_dir():
             raise KcompileError(f"component {entry!r} is not a directory", *where)
         sub = b.overlay_file(path, where)
@@ -168,17 +167,17 @@ def _load_entry(b: Build, ov: OverlayFile, entry: Any, where: tuple,
     else:
         path = b.files.resolve(ov.dir, entry, where)
     if path.is_dir():
-        b.files.check_dir(path, where)
         b.files.note_listed(path)
         if find_overlay_file(path) is not None:
             base = _accumulate_base(b, path, where, chart_values)
             acc.absorb(base, str(ov.path))
             return base.resources
-        # A plain directory of manifests (Kustomize requires a kustomization here).
+        # A plain directory of manifests (Kustomize requires a kustomization here): the
+        # root for the files in it.
         out: list[Resource] = []
-        for f in sorted(path.iterdir()):
-            if f.suffix in (".yaml", ".yml", ".json") and not f.is_dir():  # a FIFO there is refused
-                out.extend(b.load_resource_file(f, where))
+        for name in sorted(os.listdir(path)):
+            if name.endswith((".yaml", ".yml", ".json")) and not os.path.isdir(path / name):
+                out.extend(b.load_resource_file(b.files.file(path, name, where, "manifest directory"), where))
         return out
     if not path.exists():
         raise KcompileError(f"resource {entry!r} not found ({path})", *where)
@@ -193,7 +192,7 @@ def _accumulate_base(b: Build, path: Path, where: tuple, chart_values: list[tupl
     memo = b.options.sub_builds
     if memo is None or b.crds or b.openapi:  # schemas loaded so far change how it merges
         return accumulate(b, path, where, chart_values=chart_values)
-    key = (str(path), str(b.files.repo_root), b.files.restrict, repr(chart_values))  # path is real
+    key = (str(path), b.files.restrict, repr(chart_values))  # path is real
     kept = memo.get(key)
     if kept is not None and not kept.dirs.intersection(b.chain) and kept.unchanged():
         kept.replay(b.files)
@@ -218,8 +217,7 @@ def _load_schemas(b: Build, ov: OverlayFile, acc: Accumulation) -> None:
 
     for i, entry in enumerate(ov.get("crds", [])):
         where = ov.where("crds", i)
-        path = b.files.resolve(ov.dir, entry, where)
-        b.files.check_file(path, ov.dir, where)
+        path = b.files.file(ov.dir, entry, where)
         for doc in load_documents(b.files.read_text(path, where), str(path)):
             # legacy OpenAPI definitions also declare field specs (name references, ...)
             acc.config = acc.config.merge(config_from_crd_definitions(doc.data), str(path))
@@ -231,8 +229,7 @@ def _load_schemas(b: Build, ov: OverlayFile, acc: Accumulation) -> None:
         p = openapi.get("path")
         if p:
             where = ov.where("openapi", "path")
-            path = b.files.resolve(ov.dir, p, where)
-            b.files.check_file(path, ov.dir, where)
+            path = b.files.file(ov.dir, p, where)
             doc = load_documents(b.files.read_text(path, where), str(path))
             if doc and isinstance(doc[0].data, dict):
                 b.openapi.append((doc[0].data, str(path)))

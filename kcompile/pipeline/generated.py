@@ -37,17 +37,18 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
             _no_secrets_from_command_line(b, release, rendered)
             add_all(resources, rendered, where)
             continue
-        chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
+        chart_dir = b.files.directory(ov.dir, entry["chart"], where)
+        chart_files = b.files.root(chart_dir, "chart directory")  # every chart file read confined to it
         release = as_text(entry.get("release")) if entry.get("release") else None
         if release is None:
             from ..charts.render import load_chart_meta
 
-            release = str(load_chart_meta(chart_dir, b.cache.load_documents).get("name") or chart_dir.name)
+            release = str(load_chart_meta(chart_dir, b.cache.load_documents, chart_files).get("name")
+                          or chart_dir.name)
         layers: list[tuple[str, dict]] = []
         for j, vf in enumerate(entry.get("valuesFiles") or []):
             vwhere = ov.where("charts", i, "valuesFiles", j)
-            vpath = b.files.resolve(ov.dir, vf, vwhere)
-            b.files.check_file(vpath, ov.dir, vwhere)
+            vpath = b.files.file(ov.dir, vf, vwhere)
             docs = b.cache.load_documents(b.files.read_text(vpath, vwhere), str(vpath))
             data = docs[0].data if docs else {}
             if not isinstance(data, dict):
@@ -64,7 +65,7 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         rendered = render_chart(
             chart_dir, release=release, namespace=as_text(ns) if ns else None,
             layers=layers, set_values=list(b.options.set_values),
-            cache_dir=b.cache_dir, parse=b.cache.load_documents,
+            cache_dir=b.cache_dir, parse=b.cache.load_documents, root=chart_files,
             kube_version=b.options.kube_version, api_versions=tuple(b.options.api_versions),
         )
         b.releases.append(release)
@@ -89,15 +90,15 @@ def _is_helm_chart(b: Build, ov: OverlayFile, entry: dict, where: tuple) -> bool
     from ..charts.helm import is_helm_chart
     from ..charts.render import load_chart_meta
 
-    chart_dir = b.files.resolve(ov.dir, entry["chart"], where)
-    b.files.check_dir(chart_dir, where)
+    chart_dir = b.files.directory(ov.dir, entry["chart"], where)  # a chart, like a base, may lie anywhere
     if chart_dir.is_file() and chart_dir.name.endswith(".tgz"):  # a packaged Helm chart
         b.files.note_read(chart_dir)
         return True
     b.files.note_listed(chart_dir)  # every file of a chart is an input
     if not chart_dir.is_dir():
         raise KcompileError(f"chart {entry['chart']!r} is not a directory", *where)
-    return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents))
+    return is_helm_chart(chart_dir, load_chart_meta(chart_dir, b.cache.load_documents,
+                                                    b.files.root(chart_dir, "chart directory")))
 
 
 def check_chart_values(ov: OverlayFile, chart_values: Any, releases: list[str]) -> None:
@@ -183,9 +184,7 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
 
 def _generator_reader(b: Build, base_dir: Path, where: tuple):
     def read(rel: str) -> bytes:
-        path = b.files.resolve(base_dir, rel, where)
-        b.files.check_file(path, base_dir, where)
-        return b.files.read_bytes(path, where)
+        return b.files.read_bytes(b.files.file(base_dir, rel, where), where)
 
     return read
 

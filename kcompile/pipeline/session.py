@@ -22,13 +22,13 @@ class Build:
     """State shared by one build: files, schemas, the overlay chain for cycle checks."""
 
     def __init__(self, options: BuildOptions, repo_root: Path) -> None:
-        from ..cache.location import default_cache_dir
         from ..cache.parsed import ParseCache
         from ..transform.patches import StrategicMerger
 
         self.options = options
-        self.files = Files(repo_root, options.load_restrictor)
-        self.cache_dir = Path(options.cache_dir or default_cache_dir(repo_root)) if options.use_cache else None
+        self.repo_root = repo_root  # where state (kcompile.lock) goes; never what is read
+        self.files = Files(options.load_restrictor)
+        self.cache_dir = options.caches()
         self.cache = ParseCache(self.cache_dir)
         self.merger = StrategicMerger(options.kube_version, source_text=self._text_read)
         self.env = RecordingEnv(options.env if options.env is not None else os.environ)
@@ -45,7 +45,7 @@ class Build:
         seen = self.files.seen.get(file)
         if seen is None:
             return None
-        data = seen[2]
+        data = seen[1]  # (file identity, content)
         return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
     def warn(self, warning: KcompileError) -> None:

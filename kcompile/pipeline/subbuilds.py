@@ -17,7 +17,7 @@ class SubBuild:
     """A base's accumulation and what producing it read: recorded while it is
     built (``Files.recorders``), then kept for other overlays built with the same options.
     Kept only if it rendered no chart and read no environment variable; reused only if
-    every file it read still has its size and mtime, every directory it listed its
+    every file it read still has its size, mtime, ctime and inode, every directory it listed its
     listing, and none of its overlays is on the current include chain (that is a cycle,
     which building it again reports)."""
 
@@ -27,10 +27,10 @@ class SubBuild:
         self.dirs: set[Path] = set()  # overlay directories it accumulated
         self.charts = False
         self.accumulation: Any = None  # the base's Accumulation (objects, configuration, vars)
-        self.seen: dict[str, tuple[int, int, bytes]] = {}
+        self.seen: dict[str, tuple[tuple, bytes]] = {}  # path -> (file identity, content)
         self.listings: list[tuple[Path, list[str]]] = []
 
-    def keep(self, acc: Any, seen: dict[str, tuple[int, int, bytes]]) -> "SubBuild":
+    def keep(self, acc: Any, seen: dict[str, tuple[tuple, bytes]]) -> "SubBuild":
         from ..cache.builds import listing
 
         self.accumulation = acc.copy()
@@ -39,14 +39,14 @@ class SubBuild:
         return self
 
     def unchanged(self) -> bool:
-        from ..cache.builds import listing
+        from ..cache.builds import file_identity, listing
 
-        for path, (size, mtime, _data) in self.seen.items():
+        for path, (identity, _data) in self.seen.items():
             try:
                 st = os.stat(path)
             except OSError:
                 return False
-            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            if file_identity(st) != identity:
                 return False
         return all(listing(d) == entries for d, entries in self.listings)
 

@@ -115,8 +115,7 @@ def patch_from(b: Build, base_dir: Path, declaring_file: str, line: int | None, 
     if inline is not None:
         return parse_patch(str(inline), declaring_file, line, inline=True, target=target,
                            options=options, force_json6902=force_json6902)
-    file = b.files.resolve(base_dir, path, where)
-    b.files.check_file(file, base_dir, where)
+    file = b.files.file(base_dir, path, where)
     text = b.files.read_text(file, where)
     patch = parse_patch(text, str(file), None, inline=False, target=target, options=options,
                         force_json6902=force_json6902, docs=b.cache.load_documents(text, str(file)))
@@ -140,8 +139,7 @@ def apply_replacement_entries(b: Build, base_dir: Path, entries: list, file: str
     for i, entry in enumerate(entries):
         where = (file, line_of(i))
         if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
-            path = b.files.resolve(base_dir, entry["path"], where)
-            b.files.check_file(path, base_dir, where)
+            path = b.files.file(base_dir, entry["path"], where)
             docs = load_documents(b.files.read_text(path, where), str(path))
             items: list = []
             for d in docs:

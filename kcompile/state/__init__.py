@@ -88,7 +88,9 @@ def default_state_path(repo_root: Path) -> Path | str:
     env = os.environ.get("KCOMPILE_STATE")
     if env:
         return env if is_url(env) else Path(env)
-    return repo_root / ".kcompile" / "state.db"
+    from ..cache.location import state_dir
+
+    return Path(state_dir(repo_root)) / "state.db"  # refused if .kcompile is a symlink or tracked
 
 
 def open_store(spec: Path | str, repo_root: Path | None = None) -> StateStore:

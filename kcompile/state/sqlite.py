@@ -108,7 +108,7 @@ class SQLiteStore(SQLStateStore):
             if why:
                 raise self._cannot_write(why)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as e:
                 raise os_error(e, self.path.parent) from None
         elif readonly and create:
@@ -244,7 +244,8 @@ class SQLiteStore(SQLStateStore):
             if self.lock_dir.exists() and not self.lock_dir.is_dir():
                 raise KcompileError(f"state lock directory {self.lock_dir} is a file, not a directory; "
                                     "move it away (kcompile recreates it)", self.lock_dir)
-            self.lock_dir.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # .kcompile itself 0700 too
+            self.lock_dir.mkdir(mode=0o700, exist_ok=True)
             f = open(path, "a+")
         except IsADirectoryError:
             raise KcompileError(f"state lock file {path} is a directory; move it away", path) from None

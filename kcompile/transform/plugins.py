@@ -72,8 +72,7 @@ def load_configs(b: "Build", ov: "OverlayFile", key: str) -> list[PluginConfig]:
                     out.append(PluginConfig(d.data, str(ov.path), (line or 0) + d.line, ov.dir))
             continue
         path = b.files.resolve(ov.dir, text, where)
-        if path.is_dir():
-            b.files.check_dir(path, where)
+        if path.is_dir():  # a kustomization directory of plugin configs: anywhere, as a base
             if find_overlay_file(path) is None:
                 raise KcompileError(f"{key} entry {text!r} is a directory without a kustomization", *where)
             for r in accumulate(b, path, where).resources:

@@ -17,7 +17,6 @@ which writes the messages; a test compares both on generated objects. Custom kin
 from __future__ import annotations
 
 import marshal
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -206,28 +205,27 @@ def compile_directory(directory: Path) -> CompiledSchemas:
     return CompiledSchemas(comp.nodes, kinds)  # type: ignore[arg-type]
 
 
-def load(directory: Path, cache_dir: Path) -> CompiledSchemas:
-    """The compiled schemas of ``directory``, from the cache when it holds them for the
-    same installed file (size and mtime of the definitions), else compiled and cached."""
+def load(directory: Path, cache_dir: "Path | None" = None) -> CompiledSchemas:
+    """The compiled schemas of ``directory``, from the cache (content-verified entries in
+    ``cache_dir``, default the user's cache directory) when it holds them for the same
+    installed file (size and mtime of the definitions), else compiled and cached."""
+    from ..cache.entries import Entries
+
     st = (directory / "_definitions.json").stat()
-    cache = cache_dir / (
-        f"compiled-schemas-v{FORMAT}-{directory.name}-{st.st_size}-{int(st.st_mtime)}"
-        f"-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
-    )
-    try:
-        with open(cache, "rb") as f:
-            nodes, kinds = marshal.loads(f.read())
-        if isinstance(nodes, list) and isinstance(kinds, dict):
-            return CompiledSchemas(nodes, kinds)
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
+    entries = Entries("schemas", cache_dir)
+    key = (f"compiled-schemas-v{FORMAT}-{directory.name}-{st.st_size}-{st.st_mtime_ns}"
+           f"-py{sys.version_info[0]}{sys.version_info[1]}")
+    payload = entries.get(key)
+    if payload is not None:
+        try:
+            nodes, kinds = marshal.loads(payload)
+            if isinstance(nodes, list) and isinstance(kinds, dict):
+                return CompiledSchemas(nodes, kinds)
+        except (EOFError, ValueError, TypeError):
+            pass
     compiled = compile_directory(directory)
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            marshal.dump((compiled.nodes, compiled.kinds), f)
-        os.replace(tmp, cache)
-    except OSError:
+        entries.put(key, marshal.dumps((compiled.nodes, compiled.kinds)))
+    except ValueError:
         pass
     return compiled

@@ -56,7 +56,9 @@ class SchemaValidator:
 
             with open(self.directory / "_definitions.json", encoding="utf-8") as f:
                 defs = json.load(f)
-            self._registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)])
+            from ..load.schemarefs import refuse_retrieval
+
+            self._registry = jsonschema_rs.Registry([(DEFINITIONS_ID, defs)], retriever=refuse_retrieval)
         return self._registry
 
     def add_schemas(self, doc: Any) -> None:
@@ -122,7 +124,10 @@ class SchemaValidator:
             import jsonschema_rs
 
             try:
-                v = jsonschema_rs.validator_for(schema, registry=self.registry)
+                from ..load.schemarefs import refuse_retrieval
+
+                # $ref only inside the document: no network, no files
+                v = jsonschema_rs.validator_for(schema, registry=self.registry, retriever=refuse_retrieval)
             except Exception as e:  # a user-supplied schema jsonschema-rs cannot compile
                 self.broken[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
         self.validators[key] = v
@@ -156,11 +161,10 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
     kinds with no schema at all get one note per kind."""
     if not resources:
         return []
-    from ..patch.schema import _cache_dir
     from .compiled import load
 
     sv = SchemaValidator(kube_version, extra_schemas)
-    compiled = load(sv.directory, _cache_dir())
+    compiled = load(sv.directory)
     for r in resources:
         if r.kind == "CustomResourceDefinition":
             sv.add_schemas(r.body)

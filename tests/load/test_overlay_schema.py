@@ -13,7 +13,7 @@ from kcompile.load.overlay import OVERLAY_FILES, SUPPORTED_FIELDS
 from kcompile.yaml.read import load_one
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "schema" / "kcompile.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "kcompile" / "data" / "kcompile.schema.json").read_text())
 SKIP_PARTS = {".git", ".venv", "node_modules", "errors", "invalid"}
 
 

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from kcompile.yaml import read as yamlio
 from kcompile.model import split_api_version
-from kcompile.patch.schema import _cache_dir
 from kcompile.validate import compiled
 from kcompile.validate.schemas import SchemaValidator, _kind_file
 
@@ -30,7 +29,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.fixture(scope="module")
 def schemas():
     sv = SchemaValidator(None)
-    return sv, compiled.load(sv.directory, _cache_dir())
+    return sv, compiled.load(sv.directory)
 
 
 def sample_objects() -> list[dict]:
@@ -147,7 +146,7 @@ def test_every_compiled_kind_is_the_schema_file_jsonschema_rs_would_use(schemas)
 def test_a_corrupt_cache_file_is_recompiled(tmp_path, schemas):
     sv, comp = schemas
     first = compiled.load(sv.directory, tmp_path)
-    (cache,) = tmp_path.glob("compiled-schemas-*")
+    (cache,) = tmp_path.rglob("compiled-schemas-*")
     cache.write_bytes(b"\x00garbage")
     again = compiled.load(sv.directory, tmp_path)
     assert again.kinds == first.kinds == comp.kinds
