@@ -59,19 +59,11 @@ def read_whole(path: str) -> bytes | None:
 
 def write_private(directory: str, name: str, data: bytes) -> None:
     """Write ``directory/name`` atomically, mode 0600 (raises OSError)."""
-    import tempfile
+    from pathlib import Path
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, os.path.join(directory, name))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from ..output.emit import write_atomic
+
+    write_atomic(Path(directory) / name, data, 0o600)
 
 
 def seal(key: str, payload: bytes) -> bytes:

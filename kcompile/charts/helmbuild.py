@@ -111,21 +111,9 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
         chart = b.files.resolve(ov.dir, entry["chart"], where)
         default_release = _chart_name(b, chart)
     release = as_text(entry["release"]) if entry.get("release") else default_release
-    layers: list[tuple[str, dict]] = []
-    for j, vf in enumerate(entry.get("valuesFiles") or []):
-        vwhere = ov.where("charts", i, "valuesFiles", j)
-        vpath = b.files.resolve(ov.dir, vf, vwhere)
-        b.files.check_file(vpath, ov.dir, vwhere)
-        docs = b.cache.load_documents(b.files.read_text(vpath, vwhere), str(vpath))
-        data = docs[0].data if docs else {}
-        if data is not None and not isinstance(data, dict):
-            raise KcompileError("a values file must be a YAML map", vpath, docs[0].line if docs else None)
-        layers.append((str(vpath), data or {}))
-    if entry.get("values"):
-        layers.append((str(ov.path), entry["values"]))
-    for source, cv in chart_values:
-        if release in cv and isinstance(cv[release], dict):
-            layers.append((source, cv[release]))
+    from ..pipeline.generated import value_layers
+
+    layers = value_layers(b, ov, entry, i, release, chart_values)
     merged = merge_layers(layers, list(b.options.set_values), release)
     ns = as_text(entry["namespace"]) if entry.get("namespace") else None
     request = HelmTemplate(

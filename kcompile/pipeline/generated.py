@@ -45,22 +45,7 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
 
             release = str(load_chart_meta(chart_dir, b.cache.load_documents, chart_files).get("name")
                           or chart_dir.name)
-        layers: list[tuple[str, dict]] = []
-        for j, vf in enumerate(entry.get("valuesFiles") or []):
-            vwhere = ov.where("charts", i, "valuesFiles", j)
-            vpath = b.files.file(ov.dir, vf, vwhere)
-            docs = b.cache.load_documents(b.files.read_text(vpath, vwhere), str(vpath))
-            data = docs[0].data if docs else {}
-            if not isinstance(data, dict):
-                raise KcompileError("a values file must be a YAML map", vpath, docs[0].line if docs else None)
-            layers.append((str(vpath), data))
-        if entry.get("values"):
-            layers.append((str(ov.path), entry["values"]))
-        # chartValues from overlays above: the one next to this overlay first, the
-        # overlay being built last, so the outermost overlay (the environment) wins
-        for source, cv in chart_values:
-            if release in cv and isinstance(cv[release], dict):
-                layers.append((source, cv[release]))
+        layers = value_layers(b, ov, entry, i, release, chart_values)
         ns = entry.get("namespace")
         rendered = render_chart(
             chart_dir, release=release, namespace=as_text(ns) if ns else None,
@@ -72,6 +57,29 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
         _no_secrets_from_command_line(b, release, rendered)
         add_all(resources, rendered, where)
 
+
+
+def value_layers(b: Build, ov: OverlayFile, entry: dict, i: int, release: str,
+                 chart_values: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """A chart instance's values layers above the chart's own, lowest first: its
+    ``valuesFiles``, its ``values``, then ``chartValues`` from the overlays above (the one
+    next to this overlay first, the overlay being built last, so the outermost overlay,
+    the environment, wins). Jinja and Helm charts alike."""
+    layers: list[tuple[str, dict]] = []
+    for j, vf in enumerate(entry.get("valuesFiles") or []):
+        vwhere = ov.where("charts", i, "valuesFiles", j)
+        vpath = b.files.file(ov.dir, vf, vwhere)
+        docs = b.cache.load_documents(b.files.read_text(vpath, vwhere), str(vpath))
+        data = docs[0].data if docs else {}
+        if not isinstance(data, dict):
+            raise KcompileError("a values file must be a YAML map", vpath, docs[0].line if docs else None)
+        layers.append((str(vpath), data))
+    if entry.get("values"):
+        layers.append((str(ov.path), entry["values"]))
+    for source, cv in chart_values:
+        if release in cv and isinstance(cv[release], dict):
+            layers.append((source, cv[release]))
+    return layers
 
 
 def _no_secrets_from_command_line(b: Build, release: str, rendered: list[Resource]) -> None:

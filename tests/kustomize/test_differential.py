@@ -71,3 +71,21 @@ def test_output_is_byte_identical_across_runs(name, capsys):
     case = CASES / name
     overlay = case / case_config(case).get("build", ".")
     assert kcompile_build(capsys, overlay) == kcompile_build(capsys, overlay)
+
+
+@pytest.mark.parametrize("case", case_dirs(), ids=lambda p: p.name)
+def test_same_objects_outside_any_git_work_tree(case, tmp_path, capsys, monkeypatch):
+    """A copy of the case in a temporary directory (no git work tree above it), built from
+    the overlay directory (``.``, bases reached through ``../``) and from its parent,
+    gives what the case gives in place: loading never depends on git or the current
+    directory."""
+    import shutil
+
+    config = case_config(case)
+    expected = documents(kcompile_build(capsys, case / config.get("build", ".")))
+    copy = tmp_path / case.name
+    shutil.copytree(case, copy, symlinks=True)
+    overlay = (copy / config.get("build", ".")).resolve()
+    for cwd, arg in ((overlay, "."), (overlay.parent, overlay.name or ".")):
+        monkeypatch.chdir(cwd)
+        assert documents(kcompile_build(capsys, Path(arg))) == expected, f"built from {cwd}"
