@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _MAGIC = b"KCE1"
 _DIGEST = 20
@@ -120,6 +121,29 @@ class Entries:
         if path is None:
             return None
         return unseal(key, read_whole(path))
+
+    def load(self, key: str) -> Any:
+        """The plain data (``marshal``) stored for ``key`` with :meth:`store`, or None
+        (a miss, or an entry that does not decode)."""
+        payload = self.get(key)
+        if payload is None:
+            return None
+        import marshal
+
+        try:
+            return marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def store(self, key: str, value: Any) -> None:
+        """Store plain data (dicts, lists, strings, numbers) under ``key``."""
+        import marshal
+
+        try:
+            payload = marshal.dumps(value)
+        except ValueError:  # not plain data: nothing is cached
+            return
+        self.put(key, payload)
 
     def put(self, key: str, payload: bytes) -> None:
         """Store ``payload`` under ``key``; failures (read-only, full disk) are ignored:

@@ -149,31 +149,23 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
 
 def _cache_get(cache_dir: "str | os.PathLike[str]", key: str) -> list[Resource] | None:
     """Rendered objects from the ``rendered`` cache (content-verified entries, plain data)."""
-    import marshal
-
     from ..cache.entries import Entries
 
-    payload = Entries("rendered", cache_dir).get(key)
-    if payload is None:
+    stored = Entries("rendered", cache_dir).load(key)
+    if stored is None:
         return None
     try:
-        stored = marshal.loads(payload)
         return [Resource(body=b, origin=Origin(f, line, idx, template=True)) for b, f, line, idx in stored]
-    except (EOFError, ValueError, TypeError):
+    except (TypeError, ValueError):  # not what this code stores
         return None
 
 
 def _cache_put(cache_dir: "str | os.PathLike[str]", key: str, result: list[Resource]) -> None:
-    import marshal
-
     from ..cache.entries import Entries
     from ..model import deep_copy
 
-    try:
-        payload = marshal.dumps([(deep_copy(r.body), r.origin.file, r.origin.line, r.origin.doc) for r in result])
-    except ValueError:
-        return
-    Entries("rendered", cache_dir).put(key, payload)
+    Entries("rendered", cache_dir).store(
+        key, [(deep_copy(r.body), r.origin.file, r.origin.line, r.origin.doc) for r in result])
 
 
 def _default_namespace(objects: list[Resource], namespace: str) -> None:

@@ -66,7 +66,11 @@ class ChartLock:
         if entry is None:
             raise KcompileError(f"{what} is not vendored: run 'kcompile vendor' on this overlay "
                                 f"(builds are offline; it pins the chart in {LOCK_FILE})", *where)
-        path = self.root / str(entry.get("path", ""))
+        rel = str(entry.get("path", ""))
+        path = self.root / rel
+        if ".." in Path(rel).parts or not rel.startswith(VENDOR_DIR + os.sep):
+            raise KcompileError(f"{what}: kcompile.lock names {rel!r}, which is not under {VENDOR_DIR}",
+                                self.path)
         try:
             data = path.read_bytes()
         except OSError:
@@ -86,6 +90,9 @@ class ChartLock:
                 return self.chart(repo, name, version, where)
             except KcompileError:
                 pass  # fetched again below
+        from ..cache.location import state_dir
+
+        state_dir(self.root)  # refuses a .kcompile that is a symlink or tracked by git
         filename, data = pull_chart(helm, repo, name, version, where)
         digest = archive_digest(data)
         target_dir = self.root / VENDOR_DIR / digest.split(":", 1)[1][:32]

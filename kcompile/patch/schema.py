@@ -204,19 +204,15 @@ class SchemaSet:
         entries = Entries("schemas")  # content-verified; never in the repository
         key = (f"merge-index-v{INDEX_FORMAT}-k{version}-{st.st_size}-{st.st_mtime_ns}"
                f"-py{sys.version_info[0]}{sys.version_info[1]}")
-        payload = entries.get(key)
-        if payload is not None:
-            try:
-                defs, gvks = marshal.loads(payload)
-                return cls(defs, gvks, version)
-            except (EOFError, ValueError, TypeError):
-                pass
+        stored = entries.load(key)
+        if isinstance(stored, tuple) and len(stored) == 2:
+            return cls(stored[0], stored[1], version)
         import json
 
         with open(path, encoding="utf-8") as f:
             raw = json.load(f)
         defs, gvks = _build_index(raw.get("$defs") or raw.get("definitions") or {})
-        entries.put(key, marshal.dumps(({k: marshal.dumps(v) for k, v in defs.items()}, gvks)))
+        entries.store(key, ({k: marshal.dumps(v) for k, v in defs.items()}, gvks))
         return cls(defs, gvks, version)
 
     def type_for(self, api_version: str, kind: str) -> TypeNode | None:

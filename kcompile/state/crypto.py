@@ -92,7 +92,7 @@ def write_key_file(path: Path, key: bytes, *, replace: bool = False) -> bytes:
     from .storeio import os_error
 
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)  # mode 0600
     except OSError as e:
         raise os_error(e, path) from None

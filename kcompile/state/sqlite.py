@@ -108,7 +108,10 @@ class SQLiteStore(SQLStateStore):
             if why:
                 raise self._cannot_write(why)
             try:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # created 0600 before SQLite opens it: its WAL and index take the same mode,
+                # and nobody else can read even the digests and ciphertexts
+                os.close(os.open(str(self.path), os.O_WRONLY | os.O_CREAT, 0o600))
             except OSError as e:
                 raise os_error(e, self.path.parent) from None
         elif readonly and create:
@@ -219,6 +222,9 @@ class SQLiteStore(SQLStateStore):
                 db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+            if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+                raise self._error("another process kept the file locked (a write of another environment held "
+                                  f"open for more than 30 s?); {outcome}; retry") from None
             if isinstance(e, sqlite3.DatabaseError):
                 reason = sqlite_write_failure(str(e), self.path)
                 if reason:

@@ -16,7 +16,6 @@ which writes the messages; a test compares both on generated objects. Custom kin
 
 from __future__ import annotations
 
-import marshal
 import sys
 from pathlib import Path
 from typing import Any
@@ -215,17 +214,9 @@ def load(directory: Path, cache_dir: "Path | None" = None) -> CompiledSchemas:
     entries = Entries("schemas", cache_dir)
     key = (f"compiled-schemas-v{FORMAT}-{directory.name}-{st.st_size}-{st.st_mtime_ns}"
            f"-py{sys.version_info[0]}{sys.version_info[1]}")
-    payload = entries.get(key)
-    if payload is not None:
-        try:
-            nodes, kinds = marshal.loads(payload)
-            if isinstance(nodes, list) and isinstance(kinds, dict):
-                return CompiledSchemas(nodes, kinds)
-        except (EOFError, ValueError, TypeError):
-            pass
+    stored = entries.load(key)
+    if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], list) and isinstance(stored[1], dict):
+        return CompiledSchemas(*stored)
     compiled = compile_directory(directory)
-    try:
-        entries.put(key, marshal.dumps((compiled.nodes, compiled.kinds)))
-    except ValueError:
-        pass
+    entries.store(key, (compiled.nodes, compiled.kinds))
     return compiled

@@ -310,3 +310,18 @@ def test_a_key_in_the_environment_that_is_not_a_key(tmp_path, monkeypatch):
     monkeypatch.setenv("KCOMPILE_STATE_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))
     with pytest.raises(KcompileError, match="does not belong"):
         SQLiteStore(tmp_path / "s.db").record("a", [SECRET])
+
+
+def test_nothing_the_store_writes_is_readable_by_others(tmp_path, monkeypatch):
+    monkeypatch.delenv("KCOMPILE_STATE_KEY", raising=False)
+    old = os.umask(0o022)
+    try:
+        s = SQLiteStore(tmp_path / "new" / "state.db")
+        s.record("a", [SECRET])
+        modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "new").iterdir()}
+        s.close()
+    finally:
+        os.umask(old)
+    assert modes["state.db"] == 0o600 and modes["state.db.key"] == 0o600
+    assert all(m & 0o077 == 0 for m in modes.values()), modes  # the WAL, its index, the lock directory too
+    assert (tmp_path / "new").stat().st_mode & 0o077 == 0
