@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=3, help="examples shown per class")
     parser.add_argument("--json", type=Path, help="write every outcome to this file")
     parser.add_argument("--kcompile-path", type=Path, help="import kcompile from this directory")
+    parser.add_argument("--only", type=Path, metavar="FILE",
+                        help="only the directories FILE lists, one per line as ROOTNAME/RELATIVE/PATH "
+                             "(as this script names them), e.g. the ones an earlier run found different")
     args = parser.parse_args(argv)
 
     kubectl = reference_tools().kubectl
@@ -210,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.kcompile_path:
         env = dict(os.environ, PYTHONPATH=str(args.kcompile_path.resolve()))
     work = [(d, root.resolve()) for root in args.roots for d in kustomization_dirs(root.resolve())]
+    if args.only:
+        wanted = set(args.only.read_text().split())
+        work = [(d, root) for d, root in work if f"{root.name}/{os.path.relpath(d, root)}" in wanted]
     done = [0]
 
     def one(item: tuple[Path, Path]) -> Outcome:

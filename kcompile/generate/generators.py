@@ -21,11 +21,18 @@ _KEY = re.compile(r"[-._a-zA-Z0-9]+")
 _BOM = "\ufeff"
 
 
-def _check_key(key: str, name: str, file: str | None, line: int | None) -> None:
+def _check_key(key: str, name: str, file: str | None, line: int | None,
+               warn: Callable[[KcompileError], None] | None = None) -> None:
+    """A key the API server refuses in a ConfigMap/Secret: given to ``warn`` (Kustomize
+    builds it; the apply fails later), raised without it. An empty key is always an error."""
     if not key or len(key) > 253 or not _KEY.fullmatch(key) or key in (".", ".."):
-        raise KcompileError(
-            f"{name}: invalid key {key!r}: keys must consist of alphanumerics, '-', '_' or '.'", file, line
+        problem = KcompileError(
+            f"{name}: invalid key {key!r}: keys must consist of alphanumerics, '-', '_' or '.' "
+            "(the API server will refuse it)", file, line
         )
+        if warn is None or not key:
+            raise problem
+        warn(problem)
 
 
 def _remove_quotes(value: str) -> str:
@@ -104,8 +111,10 @@ def generate(
     env: Mapping[str, str],
     file: str | None = None,
     line: int | None = None,
+    warn: Callable[[KcompileError], None] | None = None,
 ) -> Resource:
-    """One ConfigMap or Secret from a generator entry (see module docstring)."""
+    """One ConfigMap or Secret from a generator entry (see module docstring). What
+    Kustomize accepts but the API server refuses (an invalid key) goes to ``warn``."""
     name = args.get("name")
     if not isinstance(name, str) or not name:
         raise KcompileError(f"a {kind} generator needs a 'name'", file, line)
@@ -149,7 +158,7 @@ def generate(
     binary: dict[str, str] = {}
     seen: set[str] = set()
     for key, value, kfile, kline in pairs:
-        _check_key(key, f"{kind} {name!r}", kfile, kline)
+        _check_key(key, f"{kind} {name!r}", kfile, kline, warn)
         if key in seen:
             raise KcompileError(f"{kind} {name!r} repeats the key {key!r}", kfile, kline)
         seen.add(key)

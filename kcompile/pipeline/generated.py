@@ -167,7 +167,7 @@ def generate_one(b: Build, base_dir: Path, kind: str, entry: dict, options: Any,
     new = generate(
         kind, entry, options, base_dir=base_dir,
         read_file=_generator_reader(b, base_dir, where), env=b.env,
-        file=where[0], line=where[1],
+        file=where[0], line=where[1], warn=b.warn,
     )
     behavior = new.generator.behavior if new.generator else "create"
     written = as_text(entry.get("behavior") or "create")
