@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-from .errors import KcompileError
+from .errors import as_user_error
 
 # No `typing` import: it costs ~3 ms on every run, and annotations here are never evaluated.
 
@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(argv)
     parser = make_parser(_command_named(argv))
     args = parser.parse_args(argv)
+    from . import errors
+
+    errors.DEBUG = bool(args.debug)
     try:
         try:
             return int(args.run(args) or 0)
@@ -96,13 +99,6 @@ def main(argv: list[str] | None = None) -> int:
             state = sys.modules.get("kcompile.commands._state")  # only if a command opened a store
             if state is not None:
                 state.close_stores()
-    except KcompileError as e:
-        if args.debug:
-            import traceback
-
-            traceback.print_exc()
-        print(f"kcompile: error: {e.format()}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("kcompile: interrupted", file=sys.stderr)
         return 130
@@ -110,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into `head` and closed early: not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as e:  # noqa: BLE001 - every failure ends as one line, never a traceback
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        print(f"kcompile: error: {as_user_error(e).format()}", file=sys.stderr)
         return 1
 
 

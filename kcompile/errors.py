@@ -76,3 +76,33 @@ def display_path(path: str, cwd: str | None = None) -> str:
     except ValueError:  # different drive (Windows)
         return path
     return path if rel.startswith(".." + os.sep + "..") else rel
+
+
+# Set by the CLI's --debug: unexpected failures then keep their traceback (forked
+# workers inherit it).
+DEBUG = False
+
+
+def as_user_error(e: BaseException) -> KcompileError:
+    """A clean error for an exception that escaped as something other than a
+    :class:`KcompileError`: the machine's limits (memory, disk, nesting) say what they
+    are; anything else is a bug of kcompile's, reported without the exception's text
+    (it may hold a value from the input, such as a Secret's)."""
+    import errno
+
+    if isinstance(e, KcompileError):
+        return e
+    if isinstance(e, RecursionError):
+        return KcompileError("input is nested too deeply (or a template recurses without end)")
+    if isinstance(e, MemoryError):
+        return KcompileError("out of memory")
+    if isinstance(e, OSError):
+        name = e.filename if isinstance(e.filename, str) else None
+        what = os.strerror(e.errno) if e.errno else (e.strerror or type(e).__name__)
+        if e.errno == errno.ENOSPC:
+            what = "no space left on device"
+        return KcompileError(f"cannot {'write' if e.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT) else 'access'}"
+                             f" {display_path(name) if name else 'a file'}: {what}")
+    return KcompileError(
+        f"internal error ({type(e).__name__}); please report it (--debug shows the traceback)"
+    )

@@ -10,21 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import re
-
 from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, pass_context
 from jinja2.compiler import CodeGenerator
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .budget import (BUDGET_FILTERS, MAX_RANGE, Budget, RenderLimit, bound_template, check_binop,
+                     check_method_call, guard_filters)
 from .filters import FILTERS, GLOBALS, TESTS, ChartFail, yaml_text
 
-MAX_STRING = 10_000_000  # characters a single string or list repetition may produce
-MAX_RANGE = 100_000
-MAX_ITERATIONS = 5_000_000  # range() items one render may produce, loops nested or not
-MAX_WIDTH = 100_000  # padding/format widths
-_PAD_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
-_FORMAT_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(\d{6,})[^{}]*\}")
-_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 IMPURE = ("random", "now", "env", "lookup", "uuid")
 
 
@@ -72,24 +65,6 @@ class ChartLoader(BaseLoader):
         return [rel[len("templates/"):] for rel in self.root.walk("templates")]
 
 
-class _CountingRange:
-    """range() for templates: bounded per call and, through a shared budget, per render
-    (nested loops multiply: 100,000 x 100,000 would run for hours)."""
-
-    def __init__(self, env: "ChartEnvironment", r: range) -> None:
-        self.env, self.r = env, r
-
-    def __len__(self) -> int:
-        return len(self.r)
-
-    def __iter__(self):
-        for i in self.r:
-            self.env.iterations += 1
-            if self.env.iterations > MAX_ITERATIONS:
-                raise SecurityError(f"runaway loop: more than {MAX_ITERATIONS} range() items in one render")
-            yield i
-
-
 def _impure(name: str):
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise ChartFail(f"{name}() is not available in chart templates: output must be a pure function "
@@ -135,7 +110,8 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
     """Sandboxed (values cannot be modified either), strict (undefined names are errors),
     blocks trimmed, no autoescape, bounded in time and memory; values print as YAML."""
 
-    intercepted_binops = frozenset(["*", "**", "%"])
+    intercepted_binops = frozenset(["*", "**", "%", "+", "-", "/", "//"])
+    intercepted_unops = frozenset(["-", "+"])
     code_generator_class = _YamlTextCodeGenerator
 
     def __init__(self, chart_dir: Path, compiled_templates: Any = None, loader: ChartLoader | None = None) -> None:
@@ -161,51 +137,51 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
             self.globals[name] = _impure(name)
             self.filters.pop(name, None)
         self.filters["random"] = _impure("random")
-        self.filters["center"] = _bounded_center
-        self.iterations = 0
+        self.filters["center"] = _center
         self.globals["range"] = self.safe_range
+        # What the render has spent (see budget.py); templates report to it as they run.
+        self.budget = Budget()
+        self.filters.update(BUDGET_FILTERS)
+        guard_filters(self)
 
-    def safe_range(self, *args: int) -> _CountingRange:
+    def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+        return bound_template(super()._parse(source, name, filename))
+
+    def safe_range(self, *args: int) -> Any:
         r = range(*args)
         if len(r) > MAX_RANGE:
-            raise SecurityError(f"range() of {len(r)} items is too large (limit {MAX_RANGE})")
-        return _CountingRange(self, r)
+            raise RenderLimit(f"range() of {len(r)} items is too large (limit {MAX_RANGE})")
+        return r
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") in _PAD_METHODS:
-            width = args[0] if args else kwargs.get("width", 0)
-            if isinstance(width, int) and width > MAX_WIDTH:
-                raise SecurityError(f"str.{__obj.__name__}() width {width} would exceed the limit ({MAX_WIDTH})")
-        return super().call(__context, __obj, *args, **kwargs)
+        b = __self.budget
+        b.tick()
+        check_method_call(b, getattr(__obj, "__wrapped__", __obj), args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        b.size(result)
+        return result
 
-    def wrap_str_format(self, value: Any) -> Any:
-        """str.format/format_map, with field widths bounded (``'{:>999999999}'``)."""
-        f_self = getattr(value, "__self__", None)
-        if isinstance(f_self, str) and getattr(value, "__name__", "") in ("format", "format_map") \
-                and _FORMAT_WIDTH.search(f_self):
-            raise SecurityError(f"str.format width exceeds the limit ({MAX_WIDTH})")
-        return super().wrap_str_format(value)
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.budget.tick()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self.budget.tick()
+        return super().getitem(obj, argument)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_STRING:
-                    raise SecurityError(f"repetition would produce {len(seq) * n} items (limit {MAX_STRING})")
-            return left * right
-        if operator == "**":
-            if isinstance(right, int) and isinstance(left, int) and abs(right) > 1000:
-                raise SecurityError("exponent too large")
-            return left ** right
-        if operator == "%" and isinstance(left, str):
-            for width, precision in _PERCENT_WIDTH.findall(left):
-                for n in (width, precision):
-                    if n and n != "*" and int(n) > MAX_WIDTH:
-                        raise SecurityError(f"'%' field width {n} exceeds the limit ({MAX_WIDTH})")
-            return left % right
-        return super().call_binop(context, operator, left, right)
+        b = self.budget
+        b.tick()
+        check_binop(b, operator, left, right)
+        result = super().call_binop(context, operator, left, right)
+        b.size(result)
+        return result
+
+    def call_unop(self, context: Any, operator: str, arg: Any) -> Any:
+        self.budget.tick()
+        return super().call_unop(context, operator, arg)
 
 
-def _bounded_center(value: Any, width: int = 80) -> str:
-    if isinstance(width, int) and width > MAX_WIDTH:
-        raise SecurityError(f"center width {width} exceeds the limit ({MAX_WIDTH})")
-    return str(value).center(width)
+def _center(value: Any, width: int = 80) -> str:
+    return str(value).center(width)  # bounded by budget.guard_filters
+

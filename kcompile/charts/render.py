@@ -229,6 +229,8 @@ def _validate_schema(chart: Chart, merged: MergedValues) -> None:
             schema = json.loads(chart.root.read_text("values.schema.json"))
         except json.JSONDecodeError as e:
             raise KcompileError(f"values.schema.json is not valid JSON: {e.msg}", schema_path, e.lineno) from None
+        except ValueError:  # a number of thousands of digits
+            raise KcompileError("values.schema.json holds a number too long to read", schema_path) from None
         validate_values(merged, schema, str(schema_path), chart.root)
 
 

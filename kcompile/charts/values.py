@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import KcompileError
+from ..errors import KcompileError, display_path
 from ..model import deep_copy
 
 ValuesLayer = tuple[str, dict]  # (source: the file that set the values, values)
@@ -86,6 +86,9 @@ class MergedValues:
         return None
 
 
+# Helm's limit for list indexes in --set (strvals.MaxIndex): a[300000000]=1 would
+# otherwise fill memory with nulls.
+MAX_SET_INDEX = 65536
 _SEGMENT = re.compile(r"([^\[\]]+)((?:\[\d+\])*)")
 
 
@@ -94,16 +97,19 @@ def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     typed as Helm types it (:func:`set_value`; ``"5"`` in quotes is a string)."""
     target, sep, raw = expr.partition("=")
     if not sep or not target:
-        raise KcompileError(f"--set {expr!r}: expected RELEASE.key=value")
+        raise KcompileError(f"--set {target!r}: expected RELEASE.key=value")
     parts: list[str | int] = []
     for seg in _split_dots(target):
         m = _SEGMENT.fullmatch(seg)
         if not m:
-            raise KcompileError(f"--set {expr!r}: cannot read the key path {target!r}")
+            raise KcompileError(f"--set {target!r}: cannot read the key path")
         parts.append(m.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+        for index in re.findall(r"\[(\d+)\]", m.group(2)):
+            if len(index) > 6 or int(index) > MAX_SET_INDEX:
+                raise KcompileError(f"--set {target!r}: list index {index} is larger than {MAX_SET_INDEX}")
+            parts.append(int(index))
     if len(parts) < 2 or not isinstance(parts[0], str):
-        raise KcompileError(f"--set {expr!r}: expected RELEASE.key=value (the release name first)")
+        raise KcompileError(f"--set {target!r}: expected RELEASE.key=value (the release name first)")
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
         value: Any = raw[1:-1]
     elif raw == "":
@@ -127,7 +133,7 @@ def set_value(raw: str) -> Any:
         return None
     if raw == "0":
         return 0
-    if _INT64.fullmatch(raw) and -(2**63) <= int(raw) < 2**63:
+    if len(raw) <= 20 and _INT64.fullmatch(raw) and -(2**63) <= int(raw) < 2**63:  # never thousands of digits
         return int(raw)
     return raw
 
@@ -139,6 +145,7 @@ def _split_dots(target: str) -> list[str]:
 
 
 def apply_set(values: dict[str, Any], path: list[str | int], value: Any, expr: str) -> None:
+    expr = expr.partition("=")[0]  # messages name the key, never the value (it may be a secret)
     node: Any = values
     for i, key in enumerate(path):
         last = i == len(path) - 1
@@ -202,7 +209,7 @@ def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str,
             delete_path(merged.values, path)
             continue
         apply_set(merged.values, path, value, expr)
-        merged.sources[tuple(p for p in path if isinstance(p, str))] = f"--set {expr}"
+        merged.sources[tuple(p for p in path if isinstance(p, str))] = f"--set {expr.partition('=')[0]}"
     return merged
 
 
@@ -213,11 +220,20 @@ def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: s
     import jsonschema
     from referencing.exceptions import Unresolvable
 
+    if not isinstance(schema, dict):
+        raise KcompileError("values.schema.json must hold a JSON object (a JSON Schema)", schema_file, 1)
     from ..load.schemarefs import reference_error, values_registry
 
+    cls = jsonschema.Draft202012Validator if "$schema" not in schema or "2020" in str(
+        schema.get("$schema")) else jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        where = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise KcompileError(f"values.schema.json is not a valid JSON Schema: at {where}: {e.message}",
+                            schema_file) from None
     registry = values_registry(root, schema_file)
-    validator = jsonschema.Draft202012Validator(schema, registry=registry) if "$schema" not in schema or "2020" in str(
-        schema.get("$schema")) else jsonschema.validators.validator_for(schema)(schema, registry=registry)
+    validator = cls(schema, registry=registry)
     try:
         errors = sorted(validator.iter_errors(merged.values), key=lambda e: list(e.absolute_path))
     except Unresolvable as e:
@@ -229,10 +245,21 @@ def validate_values(merged: MergedValues, schema: dict[str, Any], schema_file: s
         path = tuple(e.absolute_path)
         dotted = ".".join(str(p) for p in path) or "(top level)"
         source = merged.source_of(tuple(p for p in path if isinstance(p, str))) or "the chart's values.yaml"
-        lines.append(f"values.{dotted}: {e.message} (set in {source})" if path else f"{e.message}")
+        source = source if source.startswith("--set") else display_path(source)
+        # A value may become a Secret's: the message names the rule, never the value.
+        message = value_free_message(e)
+        lines.append(f"values.{dotted}: {message} (set in {source})" if path else message)
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     first_source = merged.source_of(tuple(p for p in errors[0].absolute_path if isinstance(p, str)))
     raise KcompileError(
         "values do not match values.schema.json: " + "; ".join(lines) + more,
         first_source if first_source and not first_source.startswith("--set") else schema_file,
     )
+
+
+def value_free_message(e: Any) -> str:
+    """A JSON Schema violation described by the rule it breaks, without the value (any
+    value may end up in a Secret). Messages begin with the offending value."""
+    from ..validate.schemas import _without_value
+
+    return _without_value(str(e.message), e.instance)

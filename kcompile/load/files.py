@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import KcompileError
+from ..errors import KcompileError, display_path
 
 RESTRICT_ROOT_ONLY = "rootOnly"
 RESTRICT_NONE = "none"
@@ -76,7 +76,10 @@ class Files:
         path = base_dir / rel
         name = path.name
         if not name or name in (".", "..") or rel.endswith("/") or os.path.islink(path):
-            return Path(os.path.realpath(path))  # realpath, not resolve: a symlink loop is not a crash
+            real = Path(os.path.realpath(path))  # realpath, not resolve: a symlink loop is not a crash
+            if os.path.islink(real):  # realpath stops at a link it cannot resolve: a loop
+                raise KcompileError(f"symlink loop: {display_path(str(path))} cannot be resolved", *where)
+            return real
         return self._real_dir(path.parent) / name
 
     def check_file(self, path: Path, root: Path, where, what: str = "kustomization directory") -> None:

@@ -126,21 +126,79 @@ class OverlayFile:
                 close = [k for k in known if k.lower() == str(key).lower()]
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise self.error(f"unknown field {key!r} in {self.path.name}{hint}", key)
-        for key in ("resources", "bases", "components", "crds", "patchesStrategicMerge", "patchesJson6902",
-                    "patches", "configMapGenerator", "secretGenerator", "replacements", "charts", "images",
-                    "helmCharts", "helmChartInflationGenerator", "replicas", "labels", "buildMetadata",
-                    "configurations", "vars", "transformers", "generators", "validators"):
-            v = self.data.get(key)
-            if v is not None and not isinstance(v, list):
-                raise self.error(f"{key!r} must be a list", key)
-        for key in ("commonLabels", "commonAnnotations", "generatorOptions", "chartValues", "sortOptions", "openapi", "helmGlobals"):
-            v = self.data.get(key)
-            if v is not None and not isinstance(v, dict):
-                raise self.error(f"{key!r} must be a map", key)
-        for key in ("namespace", "namePrefix", "nameSuffix"):
-            v = self.data.get(key)
-            if v is not None and isinstance(v, (dict, list)):
-                raise self.error(f"{key!r} must be a string", key)
+        for pattern, shape in FIELD_SHAPES:
+            for path, value in _matching(self.data, pattern.split(".")):
+                if value is None or _SHAPE_OK[shape](value):
+                    continue
+                dotted = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+                raise self.error(f"{dotted!r} must be {shape}, found {_shape_of(value)}", *path)
+
+
+# The shape of every overlay field whose value has one (Kustomize reads the file into
+# typed structures, so a map where a string belongs is an error there too). '*' is any
+# list item or map value. A string field takes any scalar: numbers keep their written
+# text (``newTag: 1.10``). A null is an absent field.
+_TEXT_FIELDS = ("name", "namespace", "behavior", "env", "type")
+_TARGET = ("group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")
+FIELD_SHAPES: tuple[tuple[str, str], ...] = (
+    *((k, "a list") for k in ("resources", "bases", "components", "crds", "patchesStrategicMerge",
+                             "patchesJson6902", "patches", "configMapGenerator", "secretGenerator",
+                             "replacements", "charts", "images", "imageTags", "replicas", "labels",
+                             "buildMetadata", "helmCharts", "helmChartInflationGenerator", "configurations",
+                             "vars", "transformers", "generators", "validators")),
+    *((k, "a map") for k in ("commonLabels", "commonAnnotations", "generatorOptions", "generatorOptions.labels",
+                            "generatorOptions.annotations", "chartValues", "chartValues.*", "sortOptions",
+                            "sortOptions.legacySortOptions", "openapi", "labels.*", "labels.*.pairs",
+                            "helmGlobals")),
+    *((k, "a string") for k in ("namespace", "namePrefix", "nameSuffix", "commonLabels.*", "commonAnnotations.*",
+                               "generatorOptions.labels.*", "generatorOptions.annotations.*", "labels.*.pairs.*",
+                               "resources.*", "bases.*", "components.*", "crds.*", "buildMetadata.*",
+                               "patchesStrategicMerge.*", "sortOptions.order", "openapi.path")),
+    *((f"{k}.*", "a map") for k in ("images", "imageTags", "replicas", "patches", "patchesJson6902", "charts",
+                                    "configMapGenerator", "secretGenerator")),
+    *((f"{k}.*.{f}", "a string") for k in ("images", "imageTags")
+      for f in ("name", "newName", "newTag", "digest", "tagSuffix")),
+    ("replicas.*.name", "a string"),
+    *((f"{k}.*.{f}", "a string") for k in ("patches", "patchesJson6902") for f in ("path", "patch")),
+    *((f"{k}.*.target", "a map") for k in ("patches", "patchesJson6902")),
+    *((f"{k}.*.target.{f}", "a string") for k in ("patches", "patchesJson6902") for f in _TARGET),
+    ("patches.*.options", "a map"),
+    *((f"{g}.*.{f}", "a string") for g in ("configMapGenerator", "secretGenerator") for f in _TEXT_FIELDS),
+    *((f"{g}.*.{f}", "a list") for g in ("configMapGenerator", "secretGenerator")
+      for f in ("literals", "files", "envs", "envVars")),
+    *((f"{g}.*.{f}.*", "a string") for g in ("configMapGenerator", "secretGenerator")
+      for f in ("literals", "files", "envs", "envVars")),
+    *((f"{g}.*.options{f}", "a map") for g in ("configMapGenerator", "secretGenerator")
+      for f in ("", ".labels", ".annotations")),
+    *((f"{g}.*.options.{f}.*", "a string") for g in ("configMapGenerator", "secretGenerator")
+      for f in ("labels", "annotations")),
+    *((f"sortOptions.legacySortOptions.{f}", "a list") for f in ("orderFirst", "orderLast")),
+    *((f"charts.*.{f}", "a string") for f in ("chart", "release", "namespace")),
+    ("charts.*.valuesFiles", "a list"), ("charts.*.valuesFiles.*", "a string"), ("charts.*.values", "a map"),
+)
+_SHAPE_OK = {
+    "a list": lambda v: isinstance(v, list),
+    "a map": lambda v: isinstance(v, dict),
+    "a string": lambda v: not isinstance(v, (dict, list)),
+}
+
+
+def _shape_of(value: Any) -> str:
+    return "a map" if isinstance(value, dict) else "a list" if isinstance(value, list) else "a scalar"
+
+
+def _matching(data: Any, parts: list[str], path: tuple = ()):
+    """(path, value) of every field of ``data`` matching the dotted pattern ``parts``."""
+    if not parts:
+        yield path, data
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        items = enumerate(data) if isinstance(data, list) else data.items() if isinstance(data, dict) else ()
+        for k, v in items:
+            yield from _matching(v, rest, path + (k,))
+    elif isinstance(data, dict) and head in data:
+        yield from _matching(data[head], rest, path + (head,))
 
 
 def _key_lines(text: str) -> dict[tuple, int]:

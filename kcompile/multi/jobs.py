@@ -63,8 +63,12 @@ class _Job:
                 outcome = Outcome(overlay, files=per_object_files(objects, self.fmt), messages=err.getvalue())
             else:
                 outcome = Outcome(overlay, text=render(objects, self.fmt), messages=err.getvalue())
-        except KcompileError as e:
-            return Outcome(overlay, error=f"kcompile: error: {e.format()}", messages=err.getvalue())
+        except Exception as e:  # noqa: BLE001 - one overlay's failure is its outcome
+            from ..errors import DEBUG, as_user_error
+
+            if DEBUG and not isinstance(e, KcompileError):
+                raise
+            return Outcome(overlay, error=f"kcompile: error: {as_user_error(e).format()}", messages=err.getvalue())
         outcome.inputs = build_inputs(result)
         cache = self.cache(overlay)
         if cache is not None:

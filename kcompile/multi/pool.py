@@ -107,7 +107,7 @@ def map_in_workers(fn, labels: list[str], jobs: int | None = None, prepare=None,
         pool.submit(i)
     results: dict[int, tuple] = {}
     for i, ok, payload in pool.results():
-        results[i] = payload if ok else (False, f"{payload[0]}\n{payload[1]}")
+        results[i] = payload if ok else (False, "\n".join(filter(None, payload)))
         if progress:
             progress(len(results), count, labels[i])
     values = []
@@ -190,8 +190,10 @@ class _ForkPool:
             i = int.from_bytes(data, "little")
             try:
                 frame = (i, True, self.run(i))
-            except Exception as e:  # a bug, not a user error: report it, keep the traceback
-                frame = (i, False, (f"internal error: {type(e).__name__}: {e}", traceback.format_exc()))
+            except Exception as e:  # noqa: BLE001 - the machine's limits, or a bug: one clean line
+                from ..errors import DEBUG, as_user_error
+
+                frame = (i, False, (as_user_error(e).format(), traceback.format_exc() if DEBUG else ""))
             body = marshal.dumps(frame)
             write_all(results_w, len(body).to_bytes(8, "little") + body)
 

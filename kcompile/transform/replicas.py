@@ -18,10 +18,10 @@ def apply_replicas(resources: list[Resource], replicas: Any, *, file: str | None
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise KcompileError("each replicas entry needs a 'name' and a 'count'", file)
         count = entry.get("count")
-        if isinstance(count, str) and count.lstrip("-").isdigit():
+        if isinstance(count, str) and count.lstrip("-").isdigit() and len(count) <= 20:
             count = int(count)
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise KcompileError(f"replicas count for {entry['name']!r} must be an integer", file)
+        if not isinstance(count, int) or isinstance(count, bool) or not -(2**63) <= count < 2**63:
+            raise KcompileError(f"replicas count for {entry['name']!r} must be a 64-bit integer", file)
         count = int(count)
         name = entry["name"]
 

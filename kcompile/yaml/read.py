@@ -8,9 +8,19 @@ Both are imported on first use only. Knows nothing of files, overlays or resourc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .scalars import Document
+
+# Characters no YAML reader accepts (go-yaml and libyaml alike: "control characters
+# are not allowed"): C0 controls but tab and line breaks, DEL, C1 controls but NEL,
+# U+FFFE and U+FFFF. A NUL must not silently end a document.
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# How deeply collections may nest. Kubernetes objects nest a few dozen levels at most;
+# every stage after reading (merging, validation, writing) may then recurse safely.
+MAX_DEPTH = 256
 
 
 def load_documents(text: str, filename: str | None = None, keep_text: bool = False) -> list[Document]:
@@ -23,12 +33,59 @@ def load_documents(text: str, filename: str | None = None, keep_text: bool = Fal
     """
     from .fast import load_documents as fast
 
+    check_characters(text, filename)
     docs = fast(text, keep_text)
-    if docs is not None:
-        return docs
-    from .libyaml import load_documents as parse
+    if docs is None:
+        from .libyaml import load_documents as parse
 
-    return parse(text, filename, keep_text)
+        docs = parse(text, filename, keep_text)
+    if _may_nest_deeply(text):
+        for doc in docs:
+            _check_depth(doc, filename)
+    return docs
+
+
+def check_characters(text: str, filename: str | None) -> None:
+    """Refuse characters YAML does not allow (see ``_NOT_PRINTABLE``), naming the line
+    and the character's code point, never the text around it (it may be a secret)."""
+    if text.isascii():
+        if not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+            return
+    elif _NOT_PRINTABLE.search(text) is None:
+        return
+    m = _NOT_PRINTABLE.search(text)
+    assert m is not None
+    from ..errors import KcompileError
+
+    line = text.count("\n", 0, m.start()) + 1
+    column = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    raise KcompileError(
+        f"invalid YAML: control characters are not allowed (U+{ord(m.group()):04X} at column {column})",
+        filename, line,
+    )
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """False when ``text`` cannot nest deeper than MAX_DEPTH: block nesting needs
+    indentation or '- ' runs on one line, flow nesting needs brackets."""
+    return (
+        "\n" + " " * 64 in text or "- " * 32 in text or "? " in text or ":\t" in text
+        or text.count("[") + text.count("{") >= 64
+    )
+
+
+def _check_depth(doc: Document, filename: str | None) -> None:
+    stack: list[tuple[Any, int]] = [(doc.data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            from ..errors import KcompileError
+
+            raise KcompileError(f"YAML document is nested more than {MAX_DEPTH} levels deep", filename, doc.line)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
 
 
 def load_one(text: str, filename: str | None = None, keep_text: bool = False) -> Any:

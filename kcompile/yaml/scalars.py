@@ -26,6 +26,7 @@ _FLOAT_WORDS = {
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _GO_INT = re.compile(r"[-+]?(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _NUMBER_START = frozenset("0123456789+-.")
+_MAX_INT_TEXT = 67  # '-0b' and 64 binary digits: the longest 64-bit integer Go reads
 
 
 def resolve_plain(value: str) -> Any:
@@ -41,7 +42,10 @@ def resolve_plain(value: str) -> Any:
     if f is not None:
         return f
     plain = value.replace("_", "")
-    if _GO_INT.fullmatch(plain):
+    # An integer that fits no 64-bit type is read as a float, as Go's resolver does;
+    # one with more digits than any 64-bit integer has is never converted to an int at
+    # all (converting thousands of digits is slow, and refused past 4300 of them).
+    if len(plain) <= _MAX_INT_TEXT and _GO_INT.fullmatch(plain):
         sign = -1 if plain[0] == "-" else 1
         digits = plain.lstrip("+-")
         if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXoObB":
@@ -52,7 +56,10 @@ def resolve_plain(value: str) -> Any:
         if -(2**63) <= n < 2**64:
             return n
     if _GO_FLOAT.fullmatch(plain):
-        return float(plain)
+        f = float(plain)
+        # Go's ParseFloat fails on overflow, so the scalar stays a string (Kustomize
+        # writes it back as it was)
+        return f if not math.isinf(f) else value
     return value
 
 
