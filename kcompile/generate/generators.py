@@ -219,7 +219,8 @@ def merge_generated(existing: Resource, generated: Resource) -> None:
     The result keeps the existing object's name, namespace, place and rename history;
     labels and annotations are merged (the generator's win); for ``merge`` the data maps
     are merged too (the generator's keys win), for ``replace`` the generator's data
-    replaces the old. The hash-suffix setting is the generator's.
+    replaces the old. The result gets a hash suffix only if both the existing object and
+    the generator want one (Kustomize's rule).
     """
     assert generated.generator is not None
     old = existing.body
@@ -243,6 +244,9 @@ def merge_generated(existing: Resource, generated: Resource) -> None:
             if merged:
                 new[field] = merged
     existing.body = new
+    if existing.generator is not None and not existing.generator.hash_suffix and generated.generator.hash_suffix:
+        # as Kustomize: a merge into a generated object without a hash suffix keeps none
+        generated.generator.hash_suffix = False
     existing.generator = generated.generator
     if existing.origin is None:
         existing.origin = generated.origin
