@@ -186,3 +186,26 @@ def test_template_words_are_still_named(tmp_path, monkeypatch, capsys):
     write_tree(tmp_path, {**CHART, "ch/templates/c.yaml.j2": "kind: ConfigMap\nx: {{ values.nope }}\n"})
     code, _, err = run(capsys, "build", "ov")
     assert code == 1 and "has no attribute 'nope'" in err, err
+
+
+HELM_CHART = {
+    "ov/kcompile.yaml": CHART["ov/kcompile.yaml"],
+    "ch/Chart.yaml": "apiVersion: v2\nname: ch\nversion: 1.0.0\n", "ch/values.yaml": "pw: x\n",
+}
+
+
+@pytest.mark.parametrize("template, fragment", [
+    ("pw: {{ include .Values.pw . }}", "no template (sensitive value) associated"),
+    ("pw: {{ .Values.pw }}\n  a: b: c", "mapping values are not allowed"),
+    ("pw: {{ .Values.pw.x }}", "can't evaluate field x"),
+])
+def test_helm_messages_hide_values(template, fragment, tmp_path, monkeypatch, capsys, ref_tools):
+    """helm's own messages, relayed, follow the rule of Jinja charts: quoted words not in
+    the template's source are hidden."""
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {**{k: v.replace("CANARY", CANARY) for k, v in HELM_CHART.items()},
+                          "ch/templates/s.yaml": f"apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\n"
+                                                 f"stringData:\n  {template}\n"})
+    code, out, err = run(capsys, "build", "ov", "--helm-command", str(ref_tools.helm))
+    assert code == 1 and fragment in err, err
+    assert CANARY not in out + err and CANARY_B64 not in out + err
