@@ -80,6 +80,10 @@ CASES: dict[str, tuple[dict[str, str], list[str], int, tuple[str, ...]]] = {
         {"ov/kustomization.yaml": "resources: [s.yaml]\n",
          "ov/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  pw: CANARY\n"},
         ["validate", "ov"], 1, ("ov/s.yaml:5:", f"data.pw: {SENSITIVE} is not valid base64")),
+    "edit add secret, a literal without '='": (
+        {"ov/kustomization.yaml": "resources: []\n"},
+        ["edit", "ov", "add", "secret", "s", "--from-literal=a=b", "--from-literal=CANARY"], 1,
+        ("invalid --from-literal number 2",)),
     "--set without '='": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\n"},
         ["build", "ov", "--set", "r.pw:CANARY"], 1, ("--set argument (not shown: it may hold a value)",)),
