@@ -136,10 +136,12 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
              f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0".encode())
-    for rel in chart.files():  # through the chart's root: nothing outside it is read
-        h.update(rel.encode() + b"\0")
-        h.update(chart.root.read_bytes(rel))
-        h.update(b"\0")
+    for c in chart.inputs():  # the chart and its file:// dependencies, each through its root
+        h.update(f"{'' if c is chart else c.dir}\0".encode())
+        for rel in c.files():
+            h.update(rel.encode() + b"\0")
+            h.update(c.root.read_bytes(rel))
+            h.update(b"\0")
     try:
         h.update(marshal.dumps(_encode(values)))
     except ValueError:
@@ -254,11 +256,12 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
     from jinja2.sandbox import SecurityError
 
     from .capabilities import Capabilities
+    from .chartfiles import ChartFiles
     from ..cache.entries import Entries
     from .environment import ChartEnvironment
     from .filters import ChartFail
 
-    names = output_templates(chart.dir, chart.root)
+    names = output_templates(chart.dir, chart.root, chart.ignored)
     if chart.is_library or not names:
         return []
     entries = Entries("templates", instance.cache_dir) if instance.cache_dir is not None else None
@@ -268,6 +271,7 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
         "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},
         "chart": meta,
         "capabilities": Capabilities(instance.kube_version, instance.api_versions),
+        "files": ChartFiles(chart.root, chart.file_names()),
     }
     # As globals too, so macros in imported helpers see values/release/chart without
     # 'with context' (what Helm authors expect of named templates).
