@@ -9,7 +9,6 @@ and merges change the content first.
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -17,28 +16,11 @@ from ..errors import KcompileError
 from ..model import GeneratorInfo, Origin, Resource
 from ..yaml.scalars import as_text
 
-_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 _BOM = "\ufeff"
 
 
 # How a key whose text may be a value is named in messages.
 HIDDEN_KEY = "(not shown: it may hold a value)"
-
-
-def _check_key(key: str, name: str, file: str | None, line: int | None,
-               warn: Callable[[KcompileError], None] | None = None, shown: bool = True) -> None:
-    """A key the API server refuses in a ConfigMap/Secret: given to ``warn`` (Kustomize
-    builds it; the apply fails later), raised without it. An empty key is always an error.
-    ``shown`` False (a Secret's key): the text is never printed."""
-    if not key or len(key) > 253 or not _KEY.fullmatch(key) or key in (".", ".."):
-        what = repr(key) if shown else HIDDEN_KEY
-        problem = KcompileError(
-            f"{name}: invalid key {what}: keys must consist of alphanumerics, '-', '_' or '.', "
-            "at most 253 characters, not '.' or '..' (the API server will refuse it)", file, line
-        )
-        if warn is None or not key:
-            raise problem
-        warn(problem)
 
 
 def _remove_quotes(value: str) -> str:
@@ -86,9 +68,7 @@ def parse_env_file(text: str, path: str) -> list[tuple[str, str, int, bool]]:
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.partition("=")
-        if not key:
-            raise KcompileError("env file line has no key before '='", path, i)
-        pairs.append((key, value, i, bool(sep)))
+        pairs.append((key, value, i, bool(sep)))  # an empty key: skipped by generate(), as Kustomize does
     return pairs
 
 
@@ -124,7 +104,8 @@ def generate(
     warn: Callable[[KcompileError], None] | None = None,
 ) -> Resource:
     """One ConfigMap or Secret from a generator entry (see module docstring). What
-    Kustomize accepts but the API server refuses (an invalid key) goes to ``warn``."""
+    Kustomize accepts silently but is likely a mistake (an env file line without '=' or
+    without a key) goes to ``warn``; keys the API server refuses are left to validation."""
     name = args.get("name")
     if not isinstance(name, str) or not name:
         raise KcompileError(f"a {kind} generator needs a 'name'", file, line)
@@ -152,6 +133,11 @@ def generate(
         text = _decode(read_file(as_text(ef)), as_text(ef), name, file, line)
         env_path = str(base_dir / as_text(ef))
         for k, v, i, had_sep in parse_env_file(text, env_path):
+            if not k:  # '=value': Kustomize skips the line
+                if warn is not None:
+                    warn(KcompileError(f"{kind} {name!r}: env file line has no key before '=': skipped "
+                                       "(as Kustomize does)", env_path, i))
+                continue
             shown = had_sep or not sensitive
             if not had_sep and warn is not None:
                 # Kustomize's reading, kept; a Secret's line may be a value that lost its key
@@ -176,9 +162,10 @@ def generate(
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     seen: set[str] = set()
+    sources = {key: (kfile, kline) for key, _, kfile, kline, _ in pairs}  # where findings on a key point
     for key, value, kfile, kline, shown in pairs:
-        # a Secret's invalid key is never shown: it is most often a value that lost its '='
-        _check_key(key, f"{kind} {name!r}", kfile, kline, warn, shown and not sensitive)
+        # Keys the API server refuses are validation findings (kcompile/validate/checks/data.py):
+        # Kustomize builds them.
         if key in seen:
             raise KcompileError(f"{kind} {name!r} repeats the key {repr(key) if shown else HIDDEN_KEY}", kfile, kline)
         seen.add(key)
@@ -212,8 +199,8 @@ def generate(
         body["immutable"] = True
     return Resource(
         body=body,
-        origin=Origin(file or "", line or 1),
-        generator=GeneratorInfo(kind, behavior, not _truthy(opts.get("disableNameSuffixHash")), file, line),
+        origin=Origin(file or "", line or 1, generated=True),
+        generator=GeneratorInfo(kind, behavior, not _truthy(opts.get("disableNameSuffixHash")), file, line, sources),
     )
 
 
@@ -267,6 +254,8 @@ def merge_generated(existing: Resource, generated: Resource) -> None:
     if existing.generator is not None and not existing.generator.hash_suffix and generated.generator.hash_suffix:
         # as Kustomize: a merge into a generated object without a hash suffix keeps none
         generated.generator.hash_suffix = False
+    if existing.generator is not None and generated.generator.behavior == "merge":
+        generated.generator.sources = {**existing.generator.sources, **generated.generator.sources}
     existing.generator = generated.generator
     if existing.origin is None:
         existing.origin = generated.origin

@@ -57,17 +57,29 @@ CASES: dict[str, tuple[dict[str, str], list[str], int, tuple[str, ...]]] = {
         ["build", "ov"], 1, ("invalid literal number 2",)),
     "literal whose key holds the value": (
         {"ov/kustomization.yaml": secret_gen("literals: ['pw CANARY==']\n")},
-        ["validate", "ov"], 0, ("ov/kustomization.yaml:2:", "invalid key (not shown: it may hold a value)")),
+        ["validate", "ov"], 1, ("ov/kustomization.yaml:2:", "a key (key not shown: it may hold a value) is invalid")),
     "env line without '=' and an invalid key": (
         {"ov/kustomization.yaml": secret_gen("envs: [a.env]\n"), "ov/a.env": "A=1\npassword CANARY\n"},
-        ["validate", "ov"], 0, ("ov/a.env:2:", "env file line has no '=': the line is taken as a key",
-                                "invalid key (not shown")),
+        ["validate", "ov"], 1, ("ov/a.env:2:", "env file line has no '=': the line is taken as a key",
+                                "a key (key not shown")),
     "env line without '=' repeated": (
         {"ov/kustomization.yaml": secret_gen("envs: [a.env]\n"), "ov/a.env": "CANARY\nCANARY\n"},
         ["build", "ov"], 1, ("ov/a.env:2:", "repeats the key (not shown")),
     "env line with an invalid key": (
         {"ov/kustomization.yaml": secret_gen("envs: [a.env]\n"), "ov/a.env": "db CANARY=x\n"},
-        ["validate", "ov", "--strict"], 1, ("ov/a.env:1:", "invalid key (not shown")),
+        ["validate", "ov"], 1, ("ov/a.env:1:", "a key (key not shown")),
+    "env line without a key": (
+        {"ov/kustomization.yaml": secret_gen("envs: [a.env]\n"), "ov/a.env": "A=1\n=CANARY\n"},
+        ["validate", "ov", "--strict"], 1, ("ov/a.env:2:", "env file line has no key before '=': skipped",)),
+    "Secret type needing JSON": (
+        {"ov/kustomization.yaml": "resources: [s.yaml]\n",
+         "ov/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: kubernetes.io/dockerconfigjson\n"
+                      "stringData:\n  .dockerconfigjson: '{CANARY'\n"},
+        ["validate", "ov"], 1, ("ov/s.yaml:6:", ".dockerconfigjson must hold a JSON object")),
+    "Secret data that is not base64": (
+        {"ov/kustomization.yaml": "resources: [s.yaml]\n",
+         "ov/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  pw: CANARY\n"},
+        ["validate", "ov"], 1, ("ov/s.yaml:5:", f"data.pw: {SENSITIVE} is not valid base64")),
     "--set without '='": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\n"},
         ["build", "ov", "--set", "r.pw:CANARY"], 1, ("--set argument (not shown: it may hold a value)",)),
@@ -150,7 +162,7 @@ def test_no_secret_value_in_messages(name, tmp_path, monkeypatch, capsys):
     code, out, err = run(capsys, *[a.replace("CANARY", CANARY) for a in argv])
     assert code == status, err
     for fragment in fragments:
-        assert fragment in err, (fragment, err)
+        assert fragment in out + err, (fragment, out + err)
     if "internal error" in err:
         pytest.fail(err)
     for shown in (out, err):
