@@ -62,6 +62,11 @@ class _Renderer:
         self.reads = ValueReads(context["values"])
 
     @property
+    def env_if_made(self) -> Any:
+        """The environment, if a template has rendered (None when all came from the cache)."""
+        return self._env
+
+    @property
     def env(self) -> Any:
         if self._env is None:
             from .blocks import Blocks
@@ -195,10 +200,12 @@ def _files_digest(chart: Chart, instance: _Instance) -> bytes:
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
              f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0".encode())
-    for rel in chart.files():  # through the chart's root: nothing outside it is read
-        h.update(rel.encode() + b"\0")
-        h.update(chart.root.read_bytes(rel))
-        h.update(b"\0")
+    for c in chart.inputs():  # the chart and its file:// dependencies, each through its root
+        h.update(f"{'' if c is chart else c.dir}\0".encode())
+        for rel in c.files():
+            h.update(rel.encode() + b"\0")
+            h.update(c.root.read_bytes(rel))
+            h.update(b"\0")
     return h.digest()
 
 
@@ -319,8 +326,9 @@ def _loader_for(chart: Chart, loaders: dict) -> Any:
 
 def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Instance, loaders: dict) -> list[Resource]:
     from .capabilities import Capabilities
+    from .chartfiles import ChartFiles
 
-    names = output_templates(chart.dir, chart.root)
+    names = output_templates(chart.dir, chart.root, chart.ignored)
     if chart.is_library or not names:
         return []
     context = {
@@ -328,6 +336,7 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
         "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},
         "chart": meta,
         "capabilities": Capabilities(instance.kube_version, instance.api_versions),
+        "files": ChartFiles(chart.root, chart.file_names()),
     }
     cache = None
     if instance.cache_dir is not None and instance.files_digest is not None:
@@ -362,13 +371,14 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
         except KcompileError:
             raise
         except Exception as e:  # noqa: BLE001 - mapped to a message naming the template, or re-raised
-            raise _render_error(e, chart, chart.dir / "templates" / name) from None
+            raise _render_error(e, chart, chart.dir / "templates" / name, renderer.env_if_made) from None
     return out
 
 
-def _render_error(e: BaseException, chart: Chart, path: Path) -> BaseException:
+def _render_error(e: BaseException, chart: Chart, path: Path, env: Any) -> BaseException:
     """The KcompileError for an exception raised while rendering template ``path``
-    (jinja2 is imported here: only a render that ran it can fail this way)."""
+    (jinja2 is imported here: only a render that ran it can fail this way), without the
+    values the exception's text quotes."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError
     from jinja2.exceptions import TemplateError, UndefinedError
     from jinja2.sandbox import SecurityError
@@ -383,13 +393,16 @@ def _render_error(e: BaseException, chart: Chart, path: Path) -> BaseException:
                 TemplateNotFound: "template not found"}.get(type(e), "")
         msg = str(e.message if hasattr(e, "message") and e.message else e)
         if isinstance(e, ChartFail):
-            msg = str(e.message)
+            msg = str(e.message)  # the chart author's own words (fail, required)
+        else:
+            msg = _hide_values(msg, file or path, env)
         return KcompileError(f"{what}: {msg}" if what else msg, file or path, line)
     if isinstance(e, RecursionError):
         return KcompileError("template recursion is too deep", path)
     if isinstance(e, (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, OverflowError)):
         file, line = _template_location(e, chart.dir)
-        return KcompileError(f"error while rendering: {type(e).__name__}: {e}", file or path, line)
+        return KcompileError(f"error while rendering: {type(e).__name__}: {_hide_values(str(e), file or path, env)}",
+                             file or path, line)
     return e
 
 
@@ -409,14 +422,28 @@ def _instance_key(chart: Chart, meta: dict, instance: _Instance) -> str:
     return h.hexdigest()
 
 
+def _hide_values(message: str, template: str | os.PathLike[str], env: Any) -> str:
+    """A rendering error's text without the values it quotes (:mod:`.masking`); the
+    template's own source (and the texts given to ``tpl``, templates too) tells what was
+    written there rather than taken from values."""
+    from .masking import template_message
+
+    try:
+        with open(template, encoding="utf-8", errors="replace") as f:
+            source = f.read(1 << 20)
+    except OSError:
+        source = ""
+    return template_message(message, "\n".join([source, *getattr(env, "tpl_templates", {})]))
+
+
 def _parse_rendered(text: str, template: Path) -> list[Resource]:
     try:
         docs = load_documents(text, str(template))
     except KcompileError as e:
-        lines = text.splitlines()
+        from .masking import error_context
+
         n = e.line or 1
-        lo, hi = max(1, n - 3), min(len(lines), n + 2)
-        context = "\n".join(f"{'>' if i == n else ' '} {i:4} | {lines[i - 1]}" for i in range(lo, hi + 1))
+        context = error_context(text, n)
         raise KcompileError(
             f"rendered output is not valid YAML at rendered line {n}: {e.message}\n{context}", template, None
         ) from None
