@@ -113,6 +113,9 @@ CASES: dict[str, tuple[dict[str, str], list[str], int, tuple[str, ...]]] = {
     "Python error quoting a value": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\nx: {{ {}[values.pw ~ ''] }}{{ values.pw | int + 'a' }}\n"},
         ["build", "ov"], 1, ("ch/templates/s.yaml.j2:2:",)),
+    "an unquoted value starting with '!' (a YAML tag)": (
+        {"ov/kustomization.yaml": "resources: [s.yaml]\n", "ov/s.yaml": SECRET_FILE.replace("pw: CANARY", "pw: !CANARY")},
+        ["build", "ov"], 1, ("ov/s.yaml:5:", "a tag (not shown: an unquoted value starting with '!'")),
     "schema error on a Secret's data": (
         {"ov/kustomization.yaml": "resources: [s.yaml]\n",
          "ov/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  pw: [CANARY]\n"},
