@@ -139,6 +139,21 @@ def kind_is(kind: str, value: Any) -> bool:
     return got == kind or got == {"int": "int64", "float": "float64"}.get(kind)
 
 
+_GO_TYPES = {"invalid": "<nil>", "map": "map[string]interface {}", "slice": "[]interface {}"}
+
+
+def type_of(value: Any) -> str:
+    """Sprig's ``typeOf`` (Go's ``%T``) of a value as Helm holds it: ``string``, ``bool``,
+    ``int64``, ``float64``, ``map[string]interface {}``, ``[]interface {}``, ``<nil>``."""
+    kind = kind_of(value)
+    return _GO_TYPES.get(kind, kind)
+
+
+def type_is(type_name: str, value: Any) -> bool:
+    """Sprig's ``typeIs "string" .Values.x``: ``type_is("string", values.x)``."""
+    return type_of(value) == type_name
+
+
 def test_number(value: Any) -> bool:
     """A number, and a boolean is not one (Jinja's own test says True is a number)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -394,7 +409,7 @@ FILTERS = {
     "dig": dig, "has_key": has_key,
     "kebab": lambda s: "-".join(w.lower() for w in _words(s)), "kebabcase": lambda s: "-".join(w.lower() for w in _words(s)),
     "from_yaml": from_yaml, "fromYaml": from_yaml, "from_json": from_json, "fromJson": from_json,
-    "kind_of": kind_of, "string": yaml_text,
+    "kind_of": kind_of, "type_of": type_of, "string": yaml_text,
     "base": base, "dir": dir_of, "ext": ext,
     "omit": omit, "pick": pick, "snakecase": snakecase, "camelcase": camelcase, "sha1": sha1, "sha1sum": sha1,
 }
@@ -406,6 +421,7 @@ TESTS = {
 GLOBALS = {
     "fail": fail, "required": required, "merge": merge, "semver_compare": semver_compare,
     "dig": lambda m, *a: dig(m, *a), "b64encode": b64encode, "b64decode": b64decode,
-    "kind_of": kind_of, "kind_is": kind_is, "from_yaml": from_yaml, "from_json": from_json,
+    "kind_of": kind_of, "kind_is": kind_is, "type_of": type_of, "type_is": type_is,
+    "from_yaml": from_yaml, "from_json": from_json,
     "coalesce": coalesce, "omit": omit, "pick": pick,
 }
