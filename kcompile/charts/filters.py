@@ -178,7 +178,7 @@ def test_empty(value: Any) -> bool:
 
 
 def b64encode(value: Any) -> str:
-    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    data = _data(value)
     return base64.b64encode(data).decode("ascii")
 
 
@@ -190,8 +190,12 @@ def b64decode(value: Any) -> str:
 
 
 def _data(value: Any) -> bytes:
-    """The bytes a digest is of: ``files.get_bytes`` as they are, anything else as printed."""
-    return value if isinstance(value, bytes) else yaml_text(value).encode("utf-8")
+    """The bytes an encoding or digest is of: ``files.get_bytes`` (and a file's text that is
+    not UTF-8: ``.raw``) as they are, anything else as printed."""
+    if isinstance(value, bytes):
+        return value
+    raw = getattr(value, "raw", None)
+    return raw if isinstance(raw, bytes) and isinstance(value, str) else yaml_text(value).encode("utf-8")
 
 
 def sha256(value: Any) -> str:
