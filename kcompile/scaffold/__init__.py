@@ -54,9 +54,19 @@ def init(directory: str | os.PathLike[str]) -> list[str]:
     if existing:
         raise KcompileError(f"{root / existing[0]} exists already; kcompile init writes only into a new "
                             "repository (nothing was written)")
+    for rel in files:
+        for parent in (root / rel).parents:  # up to the root: a file where a directory goes
+            if parent.exists() and not parent.is_dir():
+                raise KcompileError(f"{parent} exists and is not a directory; kcompile init writes only into a "
+                                    "new repository (nothing was written)")
+            if parent == root:
+                break
     for rel, text in files.items():
         path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "x", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            raise KcompileError(f"cannot write {path}: {e.strerror or e}") from None
     return sorted(files)
