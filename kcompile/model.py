@@ -67,23 +67,26 @@ class Origin(_Record):
     for objects rendered from a chart template (then ``file`` is the template).
     ``helm_generated`` marks objects of Kustomize's ``helmCharts``: as in Kustomize, the
     namespace transformer leaves them alone (helm's templates set their namespaces).
+    ``generated`` marks objects a generator entry made (``file``:``line`` is the entry;
+    there is no document of the object to find fields in).
     """
 
-    __slots__ = ("file", "line", "doc", "template", "helm_generated")
+    __slots__ = ("file", "line", "doc", "template", "helm_generated", "generated")
 
     def __init__(self, file: str, line: int = 1, doc: int = 0, template: bool = False,
-                 helm_generated: bool = False) -> None:
+                 helm_generated: bool = False, generated: bool = False) -> None:
         self.file = file
         self.line = line
         self.doc = doc
         self.template = template
         self.helm_generated = helm_generated
+        self.generated = generated
 
 
 class GeneratorInfo(_Record):
     """How a generator made a ConfigMap/Secret (drives hashing and merging)."""
 
-    __slots__ = ("kind", "behavior", "hash_suffix", "file", "line")
+    __slots__ = ("kind", "behavior", "hash_suffix", "file", "line", "sources")
 
     def __init__(
         self,
@@ -92,12 +95,14 @@ class GeneratorInfo(_Record):
         hash_suffix: bool = True,  # generatorOptions.disableNameSuffixHash inverted
         file: str | None = None,  # the overlay file that declared it
         line: int | None = None,
+        sources: dict[str, tuple[str | None, int | None]] | None = None,  # data key -> (file, line) that set it
     ) -> None:
         self.kind = kind
         self.behavior = behavior
         self.hash_suffix = hash_suffix
         self.file = file
         self.line = line
+        self.sources = sources if sources is not None else {}
 
 
 class Resource(_Record):
@@ -109,10 +114,14 @@ class Resource(_Record):
     ``patched_by`` records ``(file, line)`` of each patch applied, newest last, so
     that findings can point at the patch that last touched a field. ``prefixes`` and
     ``suffixes`` are the namePrefix/nameSuffix values applied, in order. ``vars``
-    names the ``vars`` entries whose value this object provides.
+    names the ``vars`` entries whose value this object provides. ``set_by`` records
+    ``(overlay file, field path in it, pairs)`` for each ``commonLabels``/``labels``/
+    ``commonAnnotations`` entry that set keys in the object, so a finding on such a key
+    points at the overlay line that set it.
     """
 
-    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes", "vars")
+    __slots__ = ("body", "origin", "previous", "generator", "patched_by", "prefixes", "suffixes", "vars",
+                 "set_by")
 
     def __init__(
         self,
@@ -124,6 +133,7 @@ class Resource(_Record):
         prefixes: list[str] | None = None,
         suffixes: list[str] | None = None,
         vars: list[str] | None = None,
+        set_by: list[tuple[str, tuple, dict[str, str]]] | None = None,
     ) -> None:
         self.body = body
         self.origin = origin
@@ -133,6 +143,7 @@ class Resource(_Record):
         self.prefixes = prefixes if prefixes is not None else []
         self.suffixes = suffixes if suffixes is not None else []
         self.vars = vars if vars is not None else []
+        self.set_by = set_by if set_by is not None else []
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -227,6 +238,7 @@ class Resource(_Record):
             prefixes=list(self.prefixes),
             suffixes=list(self.suffixes),
             vars=list(self.vars),
+            set_by=list(self.set_by),
         )
 
     def where(self) -> tuple[str | None, int | None]:

@@ -46,10 +46,8 @@ class Blocks:
                 continue
             m = _LINE.match(line)
             if m is None or m.group("after").strip() or "\x00" in m.group("before"):
-                raise KcompileError(
-                    f"to_yaml_block must be the last thing on its line (rendered line {n}: {line.replace(chr(0), '')!r})",
-                    template,
-                )
+                # the line is not echoed: what else it holds may be a Secret's value
+                raise KcompileError(f"to_yaml_block must be the last thing on its line (rendered line {n})", template)
             value = self.values[int(m.group("i"))]
             head = m.group("indent") + m.group("items")
             before = m.group("before")

@@ -8,8 +8,18 @@ helpers (names starting with ``_``) and ``NOTES.txt``/``NOTES.txt.j2``; hidden f
 
 Dependencies, as Helm loads them: every chart directory under ``charts/`` is a
 dependency; ``dependencies:`` in ``Chart.yaml`` names them (a listed one that is missing
-is an error) and adds ``alias``, ``condition`` and ``tags``. A ``type: library`` chart
-outputs nothing; its helpers are imported as ``"NAME/_helpers.j2"``.
+is an error) and adds ``alias``, ``condition`` and ``tags``. A listed one whose
+``repository`` is ``file://PATH`` and that is not in ``charts/`` is the chart directory
+at PATH (relative to the chart: what ``helm dependency build`` would copy there), which
+may lie anywhere, as a base may; its own files stay confined to it, and its version must
+satisfy the entry's ``version`` (as ``helm dependency build`` checks). A copy under
+``charts/`` wins, as ``helm template`` renders what ``charts/`` holds. A ``type:
+library`` chart outputs nothing; its helpers are imported as ``"NAME/_helpers.j2"``.
+
+``.helmignore`` of the chart directory that was loaded applies as in Helm: ignored
+subcharts are no dependencies, ignored templates do not render, ignored files are not in
+``files`` (:mod:`.chartfiles`); a subchart under ``charts/`` is judged by its parent's
+rules, a ``file://`` dependency by its own.
 """
 
 from __future__ import annotations
@@ -82,12 +92,15 @@ def load_own_values(chart_dir: Path, parse: Any, root: Any = None) -> tuple[str,
     return (str(path), data)
 
 
-def output_templates(chart_dir: Path, root: Any = None) -> list[str]:
-    """The templates a chart outputs, as names relative to ``templates/``, in path order."""
+def output_templates(chart_dir: Path, root: Any = None, ignored: Any = None) -> list[str]:
+    """The templates a chart outputs, as names relative to ``templates/``, in path order
+    (``ignored(rel)``: whether the chart's ``.helmignore`` leaves a file out)."""
     root = chart_root(chart_dir, root)
     templates = root.directory / "templates"
     out = []
     for listed in root.walk("templates"):
+        if ignored is not None and ignored(listed):
+            continue
         path = root.directory / listed
         rel = path.relative_to(templates)
         if any(part.startswith(".") for part in rel.parts):
@@ -103,6 +116,17 @@ def output_templates(chart_dir: Path, root: Any = None) -> list[str]:
         if not name.startswith("_"):
             out.append(rel.as_posix())
     return out
+
+
+def _satisfies(version: str, constraint: str) -> bool:
+    """Whether ``version`` meets ``constraint``; a constraint kcompile cannot read
+    (``1.x``, ``||``) is not checked rather than refused (Helm would accept it)."""
+    from .filters import semver_compare
+
+    try:
+        return semver_compare(constraint, version)
+    except Exception:  # noqa: BLE001  (ChartFail, or a version that is not semver)
+        return True
 
 
 class Dependency:
@@ -139,11 +163,16 @@ class Chart:
     """One chart directory, its metadata, own values and dependencies (recursively)."""
 
     def __init__(self, directory: Path, parse: Any, name: str | None = None, depth: int = 0,
-                 root: Any = None) -> None:
+                 root: Any = None, ignore: tuple[Any, str] | None = None) -> None:
+        from .chartfiles import load_ignore_rules
+
         if depth > 20:
             raise KcompileError("charts nested more than 20 levels deep under charts/", directory)
         self.root = chart_root(directory, root)  # every file read through it, confined to the chart
         self.dir = self.root.directory
+        # (the .helmignore rules that apply, this chart's path below the directory they are of)
+        self.ignore = ignore if ignore is not None else (load_ignore_rules(self.root), "")
+        self.external: list[Chart] = []  # file:// dependencies (lying outside this chart)
         self.meta = load_chart_meta(directory, parse, self.root)
         if name is not None:  # an alias renames the chart, as in Helm (.Chart.Name)
             self.meta["name"] = name
@@ -151,10 +180,46 @@ class Chart:
         self.own_values = load_own_values(directory, parse, self.root)
         self.dependencies = self._dependencies(parse, depth)
 
+    def ignored(self, rel: str, is_dir: bool = False) -> bool:
+        """Whether the ``.helmignore`` that applies leaves out the chart's file (or
+        directory) ``rel``."""
+        rules, prefix = self.ignore
+        return bool(rules.rules) and rules.ignores_file(prefix + rel, is_dir)
+
+    def _subchart(self, path: Path, parse: Any, name: str, alias: str | None, depth: int) -> "Chart":
+        rules, prefix = self.ignore
+        return Chart(path, parse, alias, depth + 1, self.root.descend(f"charts/{name}"),
+                     (rules, f"{prefix}charts/{name}/"))
+
+    def _external(self, entry: dict, i: int, parse: Any, alias: str | None, depth: int) -> "Chart":
+        """A ``file://`` dependency: a chart directory anywhere, read confined to itself."""
+        from ..load.files import Root
+        from ..yaml.scalars import as_text
+
+        where = (meta_file(self.dir), None)
+        rel = as_text(entry["repository"])[len("file://"):]
+        path = self.root.files.directory(self.dir, rel, where)
+        if not (path / "Chart.yaml").is_file() and not (path / "chart.yaml").is_file():
+            raise KcompileError(f"dependency {entry['name']!r}: {entry['repository']} is not a chart "
+                                f"directory (no Chart.yaml in {path})", *where)
+        self.root.files.note_listed(path)  # every file of it is an input of the build
+        dep = Chart(path, parse, alias, depth + 1, Root(self.root.files, path, "chart directory"))
+        real_name = load_chart_meta(path, parse, dep.root)["name"] if alias else dep.meta["name"]
+        if str(real_name) != str(entry["name"]):
+            raise KcompileError(f"dependency {entry['name']!r}: the chart at {entry['repository']} is named "
+                                f"{real_name!r}", *where)
+        wanted = as_text(entry["version"]) if entry.get("version") is not None else ""
+        if wanted and not _satisfies(str(dep.meta.get("version")), wanted):
+            raise KcompileError(f"dependency {entry['name']!r}: version {dep.meta.get('version')!r} of "
+                                f"{entry['repository']} does not satisfy {wanted!r} (dependencies[{i}])", *where)
+        self.external.append(dep)
+        return dep
+
     def _dependencies(self, parse: Any, depth: int) -> list[Dependency]:
         sub_root = self.dir / "charts"
         present = {p.name: p for p in sorted(sub_root.iterdir())
-                   if p.is_dir() and not p.name.startswith(".")} if sub_root.is_dir() else {}
+                   if p.is_dir() and not p.name.startswith(".")
+                   and not self.ignored(f"charts/{p.name}", True)} if sub_root.is_dir() else {}
         declared = self.meta.get("dependencies") or []
         if not isinstance(declared, list):
             raise KcompileError("Chart.yaml 'dependencies' must be a list", meta_file(self.dir))
@@ -164,6 +229,15 @@ class Chart:
             if not isinstance(entry, dict) or not entry.get("name"):
                 raise KcompileError(f"Chart.yaml dependencies[{i}] needs a 'name'", meta_file(self.dir))
             name = str(entry["name"])
+            alias = str(entry["alias"]) if entry.get("alias") else None
+            tags = entry.get("tags") or []
+            condition = str(entry["condition"]) if entry.get("condition") else None
+            tag_names = [str(t) for t in tags] if isinstance(tags, list) else []
+            if name not in present and str(entry.get("repository") or "").startswith("file://"):
+                listed.add(name)
+                out.append(Dependency(self._external(entry, i, parse, alias, depth), alias or name,
+                                      condition, tag_names, entry))
+                continue
             path = present.get(name)
             if path is None:
                 raise KcompileError(
@@ -171,19 +245,34 @@ class Chart:
                     "its charts/ directory (copy the subchart there, as 'helm dependency build' does)",
                     meta_file(self.dir))
             listed.add(name)
-            alias = str(entry["alias"]) if entry.get("alias") else None
-            tags = entry.get("tags") or []
-            out.append(Dependency(Chart(path, parse, alias, depth + 1, self.root.descend(f"charts/{name}")),
-                                  alias or name,
-                                  str(entry["condition"]) if entry.get("condition") else None,
-                                  [str(t) for t in tags] if isinstance(tags, list) else [], entry))
+            out.append(Dependency(self._subchart(path, parse, name, alias, depth), alias or name,
+                                  condition, tag_names, entry))
         for name, path in present.items():  # Helm renders undeclared subcharts too
             if name not in listed:
-                out.append(Dependency(Chart(path, parse, None, depth + 1, self.root.descend(f"charts/{name}")),
-                                      name, None, []))
+                out.append(Dependency(self._subchart(path, parse, name, None, depth), name, None, []))
         return out
 
     def files(self) -> list[str]:
         """Every file of the chart (subcharts included), relative to it: all are render
-        inputs (read them through ``self.root``)."""
+        inputs (read them through ``self.root``); see also :meth:`inputs`."""
         return self.root.walk()
+
+    def inputs(self) -> "list[Chart]":
+        """This chart and every ``file://`` dependency below it (each holds render inputs)."""
+        out: list[Chart] = [self]
+        todo = [self]
+        while todo:
+            c = todo.pop()
+            subs = list(c.external) + [d.chart for d in c.dependencies if d.chart not in c.external]
+            for sub in subs:
+                if sub in c.external:
+                    out.append(sub)
+                todo.append(sub)
+        return out
+
+    def file_names(self) -> list[str]:
+        """The names ``files`` holds in this chart's templates (:mod:`.chartfiles`)."""
+        from .chartfiles import file_names
+
+        rules, prefix = self.ignore
+        return file_names(self.files(), rules, prefix)

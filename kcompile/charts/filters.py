@@ -46,6 +46,8 @@ def yaml_text(value: Any) -> str:
     too), never as Python (``True``, ``None``, ``{'a': 1}``)."""
     if isinstance(value, str):
         return value
+    if isinstance(value, bytes):  # files.get_bytes(): its text, as Sprig's toString gives
+        return value.decode("utf-8", "replace")
     if value is True:
         return "true"
     if value is False:
@@ -56,8 +58,8 @@ def yaml_text(value: Any) -> str:
         from ..yaml.scalars import format_float
 
         return format_float(value)
-    if isinstance(value, (dict, list, tuple)):
-        return to_json(value)
+    if isinstance(value, (dict, list, tuple)):  # one line of JSON, spaced (to_json is compact, as Sprig's)
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
     return str(value)
 
 
@@ -71,7 +73,7 @@ def to_yaml(value: Any) -> str:
 def to_json(value: Any) -> str:
     """Compact JSON, not HTML-escaped. Valid YAML too: ``key: {{ x | to_json }}`` puts a
     whole structure on one line, so indentation cannot go wrong."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def to_pretty_json(value: Any) -> str:
@@ -170,8 +172,13 @@ def b64decode(value: Any) -> str:
         raise ChartFail(f"b64decode: not valid base64 text: {e}") from None
 
 
+def _data(value: Any) -> bytes:
+    """The bytes a digest is of: ``files.get_bytes`` as they are, anything else as printed."""
+    return value if isinstance(value, bytes) else yaml_text(value).encode("utf-8")
+
+
 def sha256(value: Any) -> str:
-    return hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_data(value)).hexdigest()
 
 
 def quote(value: Any) -> str:
@@ -179,7 +186,7 @@ def quote(value: Any) -> str:
         return '""'
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return json.dumps(str(value), ensure_ascii=False)
+    return json.dumps(yaml_text(value) if isinstance(value, bytes) else str(value), ensure_ascii=False)
 
 
 def squote(value: Any) -> str:
@@ -341,11 +348,34 @@ def camelcase(value: Any) -> str:
 
 
 def sha1(value: Any) -> str:
-    return hashlib.sha1(str(value).encode("utf-8")).hexdigest()
+    return hashlib.sha1(_data(value)).hexdigest()
 
 
 def has_key(value: Any, key: Any) -> bool:
     return isinstance(value, dict) and key in value
+
+
+def base(path: Any) -> str:
+    """Sprig's ``base`` (Go's ``path.Base``): the last element of a slash path."""
+    text = str(path).rstrip("/")
+    if not text:
+        return "/" if str(path) else "."
+    return text.rsplit("/", 1)[-1]
+
+
+def dir_of(path: Any) -> str:
+    """Sprig's ``dir`` (Go's ``path.Dir``): all but the last element, cleaned."""
+    import posixpath
+
+    text = str(path)
+    head = text[:text.rfind("/") + 1] if "/" in text else ""
+    return posixpath.normpath(head) if head else "."
+
+
+def ext(path: Any) -> str:
+    """Sprig's ``ext``: the extension of the last element (``.json``), or ``""``."""
+    name = str(path).rsplit("/", 1)[-1]
+    return name[name.rfind("."):] if "." in name else ""
 
 
 FILTERS = {
@@ -363,6 +393,7 @@ FILTERS = {
     "kebab": lambda s: "-".join(w.lower() for w in _words(s)), "kebabcase": lambda s: "-".join(w.lower() for w in _words(s)),
     "from_yaml": from_yaml, "fromYaml": from_yaml, "from_json": from_json, "fromJson": from_json,
     "kind_of": kind_of, "string": yaml_text,
+    "base": base, "dir": dir_of, "ext": ext,
     "omit": omit, "pick": pick, "snakecase": snakecase, "camelcase": camelcase, "sha1": sha1, "sha1sum": sha1,
 }
 

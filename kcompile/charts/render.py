@@ -136,10 +136,12 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
              f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0".encode())
-    for rel in chart.files():  # through the chart's root: nothing outside it is read
-        h.update(rel.encode() + b"\0")
-        h.update(chart.root.read_bytes(rel))
-        h.update(b"\0")
+    for c in chart.inputs():  # the chart and its file:// dependencies, each through its root
+        h.update(f"{'' if c is chart else c.dir}\0".encode())
+        for rel in c.files():
+            h.update(rel.encode() + b"\0")
+            h.update(c.root.read_bytes(rel))
+            h.update(b"\0")
     try:
         h.update(marshal.dumps(_encode(values)))
     except ValueError:
@@ -254,11 +256,12 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
     from jinja2.sandbox import SecurityError
 
     from .capabilities import Capabilities
+    from .chartfiles import ChartFiles
     from ..cache.entries import Entries
     from .environment import ChartEnvironment
     from .filters import ChartFail
 
-    names = output_templates(chart.dir, chart.root)
+    names = output_templates(chart.dir, chart.root, chart.ignored)
     if chart.is_library or not names:
         return []
     entries = Entries("templates", instance.cache_dir) if instance.cache_dir is not None else None
@@ -268,6 +271,7 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
         "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},
         "chart": meta,
         "capabilities": Capabilities(instance.kube_version, instance.api_versions),
+        "files": ChartFiles(chart.root, chart.file_names()),
     }
     # As globals too, so macros in imported helpers see values/release/chart without
     # 'with context' (what Helm authors expect of named templates).
@@ -293,7 +297,9 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
                     TemplateNotFound: "template not found"}.get(type(e), "")
             msg = str(e.message if hasattr(e, "message") and e.message else e)
             if isinstance(e, ChartFail):
-                msg = str(e.message)
+                msg = str(e.message)  # the chart author's own words (fail, required)
+            else:
+                msg = _hide_values(msg, file or path, env)
             raise KcompileError(f"{what}: {msg}" if what else msg, file or path, line) from None
         except KcompileError:
             raise
@@ -301,19 +307,34 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
             raise KcompileError("template recursion is too deep", path) from None
         except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, OverflowError) as e:
             file, line = _template_location(e, chart.dir)
-            raise KcompileError(f"error while rendering: {type(e).__name__}: {e}", file or path, line) from None
+            raise KcompileError(f"error while rendering: {type(e).__name__}: {_hide_values(str(e), file or path, env)}",
+                                file or path, line) from None
         out.extend(_parse_rendered(text, path))
     return out
+
+
+def _hide_values(message: str, template: str | os.PathLike[str], env: Any) -> str:
+    """A rendering error's text without the values it quotes (:mod:`.masking`); the
+    template's own source (and the texts given to ``tpl``, templates too) tells what was
+    written there rather than taken from values."""
+    from .masking import template_message
+
+    try:
+        with open(template, encoding="utf-8", errors="replace") as f:
+            source = f.read(1 << 20)
+    except OSError:
+        source = ""
+    return template_message(message, "\n".join([source, *getattr(env, "tpl_templates", {})]))
 
 
 def _parse_rendered(text: str, template: Path) -> list[Resource]:
     try:
         docs = load_documents(text, str(template))
     except KcompileError as e:
-        lines = text.splitlines()
+        from .masking import error_context
+
         n = e.line or 1
-        lo, hi = max(1, n - 3), min(len(lines), n + 2)
-        context = "\n".join(f"{'>' if i == n else ' '} {i:4} | {lines[i - 1]}" for i in range(lo, hi + 1))
+        context = error_context(text, n)
         raise KcompileError(
             f"rendered output is not valid YAML at rendered line {n}: {e.message}\n{context}", template, None
         ) from None

@@ -97,7 +97,8 @@ def parse_set(expr: str) -> tuple[str, list[str | int], Any]:
     typed as Helm types it (:func:`set_value`; ``"5"`` in quotes is a string)."""
     target, sep, raw = expr.partition("=")
     if not sep or not target:
-        raise KcompileError(f"--set {target!r}: expected RELEASE.key=value")
+        # without its '=' the whole argument may be a value: never echoed
+        raise KcompileError("--set argument (not shown: it may hold a value): expected RELEASE.key=value")
     parts: list[str | int] = []
     for seg in _split_dots(target):
         m = _SEGMENT.fullmatch(seg)

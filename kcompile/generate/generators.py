@@ -9,7 +9,6 @@ and merges change the content first.
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -17,22 +16,11 @@ from ..errors import KcompileError
 from ..model import GeneratorInfo, Origin, Resource
 from ..yaml.scalars import as_text
 
-_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 _BOM = "\ufeff"
 
 
-def _check_key(key: str, name: str, file: str | None, line: int | None,
-               warn: Callable[[KcompileError], None] | None = None) -> None:
-    """A key the API server refuses in a ConfigMap/Secret: given to ``warn`` (Kustomize
-    builds it; the apply fails later), raised without it. An empty key is always an error."""
-    if not key or len(key) > 253 or not _KEY.fullmatch(key) or key in (".", ".."):
-        problem = KcompileError(
-            f"{name}: invalid key {key!r}: keys must consist of alphanumerics, '-', '_' or '.' "
-            "(the API server will refuse it)", file, line
-        )
-        if warn is None or not key:
-            raise problem
-        warn(problem)
+# How a key whose text may be a value is named in messages.
+HIDDEN_KEY = "(not shown: it may hold a value)"
 
 
 def _remove_quotes(value: str) -> str:
@@ -41,12 +29,15 @@ def _remove_quotes(value: str) -> str:
     return value
 
 
-def parse_literal(source: Any, name: str, file: str | None, line: int | None) -> tuple[str, str]:
-    """``key=value`` (surrounding quotes removed from the value, as Kustomize does)."""
+def parse_literal(source: Any, name: str, file: str | None, line: int | None,
+                  sensitive: bool = False, index: int = 0) -> tuple[str, str]:
+    """``key=value`` (surrounding quotes removed from the value, as Kustomize does). A
+    malformed literal of a Secret (``sensitive``) is named by its position, never its text."""
     source = as_text(source)
     key, sep, value = source.partition("=")
     if not sep or not key:
-        raise KcompileError(f"{name}: invalid literal {source.split('=')[0]!r}...: expected key=value", file, line)
+        shown = f"number {index + 1}" if sensitive else repr(source.split('=')[0]) + "..."
+        raise KcompileError(f"{name}: invalid literal {shown}: expected key=value", file, line)
     return key, _remove_quotes(value)
 
 
@@ -66,19 +57,18 @@ def parse_file_source(source: Any, name: str, file: str | None, line: int | None
     return key, path
 
 
-def parse_env_file(text: str, path: str) -> list[tuple[str, str, int]]:
+def parse_env_file(text: str, path: str) -> list[tuple[str, str, int, bool]]:
     """``KEY=value`` lines (value taken literally, quotes kept, as Kustomize does);
-    blank lines and ``#`` comments skipped; a line without '=' sets an empty value."""
+    blank lines and ``#`` comments skipped; a line without '=' is a key with an empty
+    value (the last item of each tuple says whether the line had its '=')."""
     pairs = []
     for i, raw in enumerate(text.splitlines(), 1):
         line = raw.lstrip(_BOM) if i == 1 else raw
         line = line.lstrip()
         if not line or line.startswith("#"):
             continue
-        key, _, value = line.partition("=")
-        if not key:
-            raise KcompileError("env file line has no key before '='", path, i)
-        pairs.append((key, value, i))
+        key, sep, value = line.partition("=")
+        pairs.append((key, value, i, bool(sep)))  # an empty key: skipped by generate(), as Kustomize does
     return pairs
 
 
@@ -114,7 +104,8 @@ def generate(
     warn: Callable[[KcompileError], None] | None = None,
 ) -> Resource:
     """One ConfigMap or Secret from a generator entry (see module docstring). What
-    Kustomize accepts but the API server refuses (an invalid key) goes to ``warn``."""
+    Kustomize accepts silently but is likely a mistake (an env file line without '=' or
+    without a key) goes to ``warn``; keys the API server refuses are left to validation."""
     name = args.get("name")
     if not isinstance(name, str) or not name:
         raise KcompileError(f"a {kind} generator needs a 'name'", file, line)
@@ -132,35 +123,51 @@ def generate(
     if behavior not in ("merge", "replace"):
         behavior = "create"
 
-    pairs: list[tuple[str, str | bytes, str | None, int | None]] = []  # key, value, file, line
+    sensitive = kind == "Secret"
+    # key, value, file, line, whether the key may be shown (not a whole line of a Secret)
+    pairs: list[tuple[str, str | bytes, str | None, int | None, bool]] = []
     env_files = list(args.get("envs") or [])
     if args.get("env"):
         env_files.insert(0, args["env"])
     for ef in env_files:
         text = _decode(read_file(as_text(ef)), as_text(ef), name, file, line)
-        for k, v, i in parse_env_file(text, str(base_dir / as_text(ef))):
-            pairs.append((k, v, str(base_dir / as_text(ef)), i))
-    for lit in args.get("literals") or []:
-        k, v = parse_literal(lit, name, file, line)
-        pairs.append((k, v, file, line))
+        env_path = str(base_dir / as_text(ef))
+        for k, v, i, had_sep in parse_env_file(text, env_path):
+            if not k:  # '=value': Kustomize skips the line
+                if warn is not None:
+                    warn(KcompileError(f"{kind} {name!r}: env file line has no key before '=': skipped "
+                                       "(as Kustomize does)", env_path, i))
+                continue
+            shown = had_sep or not sensitive
+            if not had_sep and warn is not None:
+                # Kustomize's reading, kept; a Secret's line may be a value that lost its key
+                what = repr(k) if shown else "the line"
+                warn(KcompileError(f"{kind} {name!r}: env file line has no '=': {what} is taken as a key "
+                                   "with an empty value", env_path, i))
+            pairs.append((k, v, env_path, i, shown))
+    for n, lit in enumerate(args.get("literals") or []):
+        k, v = parse_literal(lit, name, file, line, sensitive, n)
+        pairs.append((k, v, file, line, True))
     for src in args.get("files") or []:
         k, p = parse_file_source(src, name, file, line)
-        pairs.append((k, read_file(p), file, line))
+        pairs.append((k, read_file(p), file, line, True))
     for var in args.get("envVars") or []:
         var = as_text(var)
         if var not in env:
             raise KcompileError(
                 f"Secret generator {name!r}: environment variable {var} is not set", file, line
             )
-        pairs.append((var, env[var], file, line))
+        pairs.append((var, env[var], file, line, True))
 
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     seen: set[str] = set()
-    for key, value, kfile, kline in pairs:
-        _check_key(key, f"{kind} {name!r}", kfile, kline, warn)
+    sources = {key: (kfile, kline) for key, _, kfile, kline, _ in pairs}  # where findings on a key point
+    for key, value, kfile, kline, shown in pairs:
+        # Keys the API server refuses are validation findings (kcompile/validate/checks/data.py):
+        # Kustomize builds them.
         if key in seen:
-            raise KcompileError(f"{kind} {name!r} repeats the key {key!r}", kfile, kline)
+            raise KcompileError(f"{kind} {name!r} repeats the key {repr(key) if shown else HIDDEN_KEY}", kfile, kline)
         seen.add(key)
         if kind == "Secret":
             raw = value.encode("utf-8") if isinstance(value, str) else value
@@ -192,8 +199,8 @@ def generate(
         body["immutable"] = True
     return Resource(
         body=body,
-        origin=Origin(file or "", line or 1),
-        generator=GeneratorInfo(kind, behavior, not _truthy(opts.get("disableNameSuffixHash")), file, line),
+        origin=Origin(file or "", line or 1, generated=True),
+        generator=GeneratorInfo(kind, behavior, not _truthy(opts.get("disableNameSuffixHash")), file, line, sources),
     )
 
 
@@ -247,6 +254,8 @@ def merge_generated(existing: Resource, generated: Resource) -> None:
     if existing.generator is not None and not existing.generator.hash_suffix and generated.generator.hash_suffix:
         # as Kustomize: a merge into a generated object without a hash suffix keeps none
         generated.generator.hash_suffix = False
+    if existing.generator is not None and generated.generator.behavior == "merge":
+        generated.generator.sources = {**existing.generator.sources, **generated.generator.sources}
     existing.generator = generated.generator
     if existing.origin is None:
         existing.origin = generated.origin

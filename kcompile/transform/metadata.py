@@ -24,25 +24,34 @@ def _string_map(pairs: Any, what: str, file: str | None) -> dict[str, str]:
     return {str(k): as_text(v) for k, v in pairs.items()}
 
 
-def add_pairs(resources: list[Resource], pairs: dict[str, str], specs: list[FieldSpec], what: str) -> None:
-    """Set every ``pairs`` entry in the map at each field spec (creating it if allowed)."""
+def add_pairs(resources: list[Resource], pairs: dict[str, str], specs: list[FieldSpec], what: str,
+              source: tuple[str, tuple] | None = None) -> None:
+    """Set every ``pairs`` entry in the map at each field spec (creating it if allowed).
+    ``source`` (overlay file, path of the field there) is recorded on each object changed
+    (``Resource.set_by``), for findings to point at."""
     if not pairs:
         return
+    touched = False
 
     def setter(parent: dict[str, Any], key: str) -> None:
+        nonlocal touched
         target = parent.get(key)
         if not isinstance(target, dict):
             if target is not None:
                 raise KcompileError(f"expected a map at {key!r} to add {what} to, found {type(target).__name__}")
             target = parent[key] = {}
         target.update(pairs)
+        touched = True
 
     index = SpecIndex(specs)
     for r in resources:
         if not r.body:
             continue
         group, version = split_api_version(r.api_version)
+        touched = False
         index.apply(r.body, group, version, r.kind, setter)
+        if touched and source is not None:
+            r.set_by.append((source[0], source[1], pairs))
 
 
 def label_specs(entry: dict[str, Any], config: TransformerConfig = DEFAULT) -> list[FieldSpec]:
@@ -75,16 +84,22 @@ def apply_labels(
     config: TransformerConfig = DEFAULT,
 ) -> None:
     """``labels:`` entries first, then ``commonLabels`` (Kustomize's order)."""
-    for entry in labels or []:
+    for i, entry in enumerate(labels or []):
         if not isinstance(entry, dict):
             raise KcompileError("each labels entry must be a map with 'pairs'", file)
         pairs = _string_map(entry.get("pairs"), "labels.pairs", file)
-        add_pairs(resources, pairs, label_specs(entry, config), "labels")
-    add_pairs(resources, _string_map(common_labels, "commonLabels", file), list(config.common_labels), "labels")
+        add_pairs(resources, pairs, label_specs(entry, config), "labels", _source(file, ("labels", i, "pairs")))
+    add_pairs(resources, _string_map(common_labels, "commonLabels", file), list(config.common_labels), "labels",
+              _source(file, ("commonLabels",)))
+
+
+def _source(file: str | None, path: tuple) -> tuple[str, tuple] | None:
+    return (str(file), path) if file else None
 
 
 def apply_annotations(resources: list[Resource], annotations: Any, *, file: str | None = None,
                       config: TransformerConfig = DEFAULT) -> None:
     add_pairs(
-        resources, _string_map(annotations, "commonAnnotations", file), list(config.common_annotations), "annotations"
+        resources, _string_map(annotations, "commonAnnotations", file), list(config.common_annotations), "annotations",
+        _source(file, ("commonAnnotations",)),
     )

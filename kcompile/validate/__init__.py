@@ -88,6 +88,10 @@ def validate(resources: list[Resource], *, kube_version: str | None = None, stri
     findings = schema_findings(resources, kube_version, extra_schemas)
     findings += semantic_checks(resources)
     _placeholders_noted(findings)
+    if findings:
+        from .sensitive import hide_secret_values
+
+        hide_secret_values(findings, resources)
     if strict:
         for f in findings:
             if f.severity == "warning":

@@ -92,6 +92,10 @@ def field_location(resource: Resource, segments: list) -> tuple[str | None, int 
     # its target.
     identity = segments[:2] in (["metadata", "name"], ["metadata", "namespace"]) or segments[:1] in (
         ["kind"], ["apiVersion"])
+    if segments and resource.set_by:
+        found = _set_by_transformer(resource, segments)
+        if found is not None:
+            return found
     if not identity and segments:
         for patch_file, patch_line in reversed(resource.patched_by):
             if not patch_file:
@@ -102,6 +106,13 @@ def field_location(resource: Resource, segments: list) -> tuple[str | None, int 
     origin = resource.origin
     if origin is None:
         return None, None
+    gen = resource.generator
+    if gen is not None and len(segments) >= 2 and segments[0] in ("data", "binaryData", "stringData"):
+        source = gen.sources.get(str(segments[1]))
+        if source is not None and source[0]:
+            return source  # the literal, env file line or file entry that set the key
+    if origin.generated:
+        return origin.file, origin.line  # the generator entry
     if origin.template:
         return origin.file, _template_line(origin.file, segments, resource.body, origin.doc) or origin.line
     doc = _origin_document(resource)
@@ -109,6 +120,40 @@ def field_location(resource: Resource, segments: list) -> tuple[str | None, int 
         return origin.file, origin.line
     line, _ = _line_in_doc(doc, segments, resource.body)
     return origin.file, line
+
+
+def _set_by_transformer(resource: Resource, segments: list) -> tuple[str, int | None] | None:
+    """The overlay line of the ``commonLabels``/``labels``/``commonAnnotations`` entry that
+    set the key a finding is about (the newest one whose value the field still has)."""
+    key = segments[-1]
+    if not isinstance(key, str):
+        return None
+    value: Any = resource.body
+    for seg in segments:
+        value = value.get(seg) if isinstance(value, dict) else None
+    for file, path, pairs in reversed(resource.set_by):
+        if pairs.get(key) == value and value is not None:
+            return file, _overlay_line(file, path + (key,))
+    return None
+
+
+def _overlay_line(file: str, path: tuple) -> int | None:
+    """The line of ``path`` in an overlay file (its top-level field named in any case,
+    as Kustomize reads field names)."""
+    import yaml
+
+    docs = [d for d in _composed(file) if d is not None]
+    if not docs or not isinstance(docs[0], yaml.MappingNode):
+        return None
+    doc = docs[0]
+    head = str(path[0]).lower()
+    for k, v in doc.value:
+        if str(getattr(k, "value", "")).lower() == head:
+            node, depth = _walk(v, list(path[1:]), None)
+            if depth == len(path) - 1:
+                return getattr(node, "_kc_key_line", None) or node.start_mark.line + 1
+            return k.start_mark.line + 1
+    return None
 
 
 def _origin_document(resource: Resource) -> Any:

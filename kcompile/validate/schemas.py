@@ -196,7 +196,7 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
         for e in errors:
             segments = list(e.instance_path)
             msg = _message(e)
-            if r.kind == "Secret" and segments[:1] in (["data"], ["stringData"]):
+            if r.kind == "Secret" and segments and segments[0] != "metadata":  # any field but its metadata
                 msg = _without_value(msg, getattr(e, "instance", None))
             m = re.search(r"\('([^']+)' was unexpected\)", msg)
             if m and "Additional properties" in msg and "," not in m.group(0):
@@ -220,8 +220,8 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
 
 
 def _without_value(msg: str, instance: Any) -> str:
-    """A schema message about a Secret's data with the value taken out (schema messages
-    begin with the offending value)."""
+    """A schema message about a field of a Secret with the value taken out (schema
+    messages begin with the offending value)."""
     import json
 
     for shown in (json.dumps(instance), repr(instance), str(instance)):

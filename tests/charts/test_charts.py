@@ -76,14 +76,14 @@ def test_schema_violation_names_path_and_file(tmp_path):
     ("{{ none | quote }}", '""'),
     ("{{ \"it's\" | squote }}", "'it''s'"),
     ("{{ {'b': 1, 'a': 'yes', 'n': 12345678901234567890} | to_yaml }}", 'a: "yes"\nb: 1\n"n": 12345678901234567890'),
-    ("{{ {'h': '<b>&'} | to_json }}", '{"h": "<b>&"}'),
+    ("{{ {'h': '<b>&'} | to_json }}", '{"h":"<b>&"}'),  # Sprig's toJson: compact
     ("{{ 'hello' | b64enc }}|{{ 'aGVsbG8=' | b64dec }}", "aGVsbG8=|hello"),
     ("{{ 'x' | sha256 | trunc(8) }}", "2d711642"),
     ("{{ 0 | default('d') }}|{{ '' | default('d') }}|{{ 'v' | default('d') }}|{{ values.missing | default('d') }}", "d|d|v|d"),
     ("{{ false | required('m') }}|{{ 0 | required('m') }}", "false|0"),
     ("{{ 'web-' | trim_suffix('-') }}|{{ 'abcdef' | trunc(3) }}", "web|abc"),
     ("{{ values | dig('a', 'b', 'none') }}|{{ values | dig('x', 'y', 'none') }}", "deep|none"),
-    ("{{ merge({'a': {'x': 1}}, {'a': {'x': 2, 'y': 3}, 'b': 4}) | to_json }}", '{"a": {"x": 1, "y": 3}, "b": 4}'),
+    ("{{ merge({'a': {'x': 1}}, {'a': {'x': 2, 'y': 3}, 'b': 4}) | to_json }}", '{"a":{"x":1,"y":3},"b":4}'),
     ("{{ semver_compare('>=1.21.0', '1.25.3') }}|{{ semver_compare('<1.21', '1.25.3') }}|{{ semver_compare('^1.2', '2.0.0') }}", "true|false|false"),
 ])
 def test_filters(tmp_path, template, expected):

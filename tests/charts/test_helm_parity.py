@@ -131,7 +131,7 @@ def test_from_yaml_and_from_json(tmp_path):
     got = rendered_v(tmp_path, "{{ (values.y | from_yaml).a.b }}|{{ (values.j | from_json)[1] }}|"
                                "{{ from_yaml(values.y) | to_json }}",
                      "y: \"a: {b: 'on'}\"\nj: '[1, true]'\n")
-    assert got == 'on|true|{"a": {"b": "on"}}'
+    assert got == 'on|true|{"a":{"b":"on"}}'
     c = chart(tmp_path / "bad", {"cm.yaml.j2": "v: {{ values.j | from_json }}\n"}, "j: '{nope'\n")
     with pytest.raises(KcompileError) as e:
         render(c)
@@ -143,7 +143,7 @@ def test_from_yaml_and_from_json(tmp_path):
      "{{ 'foo-bar' | camelcase }} {{ 'FooBar' | kebabcase }}", "http_server_name foo_bar_baz HttpServer FooBar foo-bar"),
     ("{{ coalesce(none, '', 0, 'x', 'y') }}|{{ coalesce(none, '') }}", "x|null"),
     ("{{ {'a': 1, 'b': 2, 'c': 3} | omit('a', 'c') | to_json }}|{{ {'a': 1, 'b': 2} | pick('a') | to_json }}",
-     '{"b": 2}|{"a": 1}'),
+     '{"b":2}|{"a":1}'),
     ("{{ 'abc' | sha1sum }}", "a9993e364706816aba3e25717850c26c9cd0d89d"),
 ])
 def test_sprig_string_and_map_functions(tmp_path, expr, expected):

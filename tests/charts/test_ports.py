@@ -2,7 +2,8 @@
 
 ``tests/charts/ports/<chart>/helm`` is a Helm chart written in the shape of popular public
 charts (helpers, ``range``, conditionals, ``tpl``, ``.Capabilities``, subcharts, a library
-chart); ``jinja`` is its port to kcompile. Each case renders the Helm chart with the real
+chart); ``jinja`` is its port to kcompile (dependencies named by ``file://`` paths lie beside
+them: ``helm-lib``, ``jinja-lib``...). Each case renders the Helm chart with the real
 ``helm template`` and the port with ``kcompile build`` (outside the repository, through an
 overlay), with the same values, and compares every object. Values files are written for
 Helm; strings meant for ``tpl`` are translated to Jinja by :data:`TPL_SPELLING`.
@@ -37,6 +38,11 @@ CASES = [
     ("platform", ["prod-values.yaml"], ["worker.enabled=false", "tags.batch=false", "global.domain=example.org"],
      [], None, "prod"),
     ("platform", [], ["cache.enabled=false", "api.replicas=4", "global.labels.tier=gold"], [], "1.29", "ops"),
+    # .Files (Get, Glob, Lines, AsConfig, AsSecrets, .helmignore) and file:// dependencies
+    ("filestack", [], [], [], None, None),
+    ("filestack", [], ["configGlob=conf/**", "metrics.enabled=false", "upstream=db:5432"], [], None, "files"),
+    ("filestack", ["glob-values.yaml"], [], [], None, None),
+    ("filestack", [], ["configGlob=*/[a-f]*", "dashboards.enabled=false"], [], None, None),
 ]
 
 
@@ -86,9 +92,17 @@ def helm_objects(helm: Path, chart: Path, values: list[Path], sets: list[str], a
 def test_port_renders_what_helm_renders(ref_tools, tmp_path, monkeypatch, capsys, name, values, sets, apis, kube,
                                         namespace):
     port = PORTS / name
-    expected = helm_objects(ref_tools.helm, port / "helm", [port / v for v in values], sets, apis, kube, namespace)
+    helm_chart = port / "helm"
+    if "file://../" in (helm_chart / "Chart.yaml").read_text():  # gather them as helm needs
+        shutil.copytree(port, tmp_path / "helm-port")
+        helm_chart = tmp_path / "helm-port" / "helm"
+        subprocess.run([str(ref_tools.helm), "dependency", "build", str(helm_chart)], check=True,
+                       capture_output=True)
+    expected = helm_objects(ref_tools.helm, helm_chart, [port / v for v in values], sets, apis, kube, namespace)
 
-    shutil.copytree(port / "jinja", tmp_path / "chart")
+    # the whole port directory: a file:// dependency (../jinja-lib) is read where it lies
+    shutil.copytree(port, tmp_path / "port", ignore=shutil.ignore_patterns("helm*"))
+    (tmp_path / "chart").symlink_to(tmp_path / "port" / "jinja")
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     for v in values:

@@ -144,3 +144,61 @@ spec:
 
 def test_no_origin():
     assert field_location(Resource(body={}), ["spec"]) == (None, None)
+
+
+def _findings(tmp_path: Path, files: dict[str, str]):
+    from kcompile.validate import validate
+
+    return [(f.path, Path(f.file).relative_to(tmp_path).as_posix(), f.line)
+            for f in validate(overlay(tmp_path, files)) if f.severity in ("error", "warning")]
+
+
+def test_a_label_an_overlay_adds_points_at_the_overlay(tmp_path):
+    """commonLabels and labels entries set keys in a base's objects: a finding on such a
+    key points at the overlay line that set it, not at the base object."""
+    found = _findings(tmp_path, {
+        "base/kustomization.yaml": "resources: [d.yaml]\n", "base/d.yaml": deployment(),
+        "kustomization.yaml": "resources: [base]\ncommonLabels:\n  ok: fine\n  team: bad value!\n"
+                              "labels:\n- pairs:\n    tier: -x\n"})
+    assert found == [
+        ("metadata.labels.tier", "kustomization.yaml", 7),
+        ("metadata.labels.team", "kustomization.yaml", 4),
+        ("spec.template.metadata.labels.team", "kustomization.yaml", 4),
+        ("spec.selector.matchLabels.team", "kustomization.yaml", 4),
+    ]
+
+
+def test_a_base_label_keeps_pointing_at_the_base(tmp_path):
+    found = _findings(tmp_path, {
+        "base/kustomization.yaml": "resources: [d.yaml]\n",
+        "base/d.yaml": deployment().replace("  namespace: shop\n", "  namespace: shop\n  labels: {team: bad value!}\n"),
+        "kustomization.yaml": "resources: [base]\ncommonLabels:\n  team2: ok\n"})
+    assert found == [("metadata.labels.team", "base/d.yaml", 6)]
+
+
+def test_a_selector_an_overlay_changed_points_at_the_overlay(tmp_path):
+    """commonLabels of the Service's kustomization adds `team` to its selector; the pods
+    come from a base that does not have it: the warning names the key and the line."""
+    found = _findings(tmp_path, {
+        "svc/kustomization.yaml": "resources: [s.yaml]\ncommonLabels:\n  team: shop\n",
+        "svc/s.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+                      "spec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+        "web/kustomization.yaml": "resources: [d.yaml]\n", "web/d.yaml": deployment(),
+        "kustomization.yaml": "resources: [svc, web]\n"})
+    assert found == [("spec.selector.team", "svc/kustomization.yaml", 3)]
+
+
+def test_a_workload_selector_an_overlay_broke_points_at_the_overlay(tmp_path):
+    """A patch of a higher overlay replaces the pod template's labels after a lower
+    overlay's commonLabels went into the selector."""
+    found = _findings(tmp_path, {
+        "mid/kustomization.yaml": "resources: [d.yaml]\ncommonLabels:\n  team: shop\n", "mid/d.yaml": deployment(),
+        "kustomization.yaml": "resources: [mid]\npatches:\n- target: {kind: Deployment}\n  patch: |-\n"
+                              "    - {op: replace, path: /spec/template/metadata/labels, value: {app: web}}\n"})
+    assert ("spec.selector.matchLabels.team", "mid/kustomization.yaml", 3) in found
+
+
+def test_a_generated_object_points_at_its_generator_entry(tmp_path):
+    found = _findings(tmp_path, {"kustomization.yaml": "resources: []\nsecretGenerator:\n- name: s\n"
+                                                     "  type: kubernetes.io/tls\n  literals: [a=b]\n"})
+    assert found == [("data.tls.crt", "kustomization.yaml", 3), ("data.tls.key", "kustomization.yaml", 3)]

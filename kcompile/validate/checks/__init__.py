@@ -14,13 +14,15 @@ from typing import Callable
 
 from ...model import Resource
 from .. import Finding
-from . import duplicates, names, quota, references, selectors, services
+from . import data, duplicates, names, quota, references, secret_types, selectors, services
 from . import resources as container_resources
 
 # The order findings of one object come in (validate() sorts by object, then severity).
 CHECKS: tuple[tuple[str, Callable[[list[Resource]], list[Finding]]], ...] = (
     ("duplicates", duplicates.check),
     ("names", names.check),
+    ("data", data.check),
+    ("secret_types", secret_types.check),
     ("services", services.check),
     ("selectors", selectors.check),
     ("resources", container_resources.check),

@@ -10,7 +10,7 @@ from typing import Any
 from ...model import Resource
 from .. import Finding
 from .pods import pod_template_labels
-from .syntax import label_findings, label_key_problem
+from .syntax import label_findings, label_key_problem, transformer_set_keys
 
 
 SELECTING_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job")
@@ -104,6 +104,11 @@ def _workload_selector(r: Resource) -> list[Finding]:
     if not selector.get("matchLabels") and not selector.get("matchExpressions"):
         return [Finding("error", r, ["spec", "selector"], "selector is empty: it would select every pod")]
     if not ok:
-        return [Finding("error", r, ["spec", "selector"],
+        path = ["spec", "selector"]
+        match_labels = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else {}
+        added = [k for k in transformer_set_keys(r, match_labels) if (labels or {}).get(k) != match_labels[k]]
+        if added:  # an overlay's label made the mismatch: point at it
+            path = ["spec", "selector", "matchLabels", added[0]]
+        return [Finding("error", r, path,
                         "selector does not match the pod template's labels: the workload would never own its pods")]
     return []

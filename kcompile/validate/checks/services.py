@@ -11,7 +11,7 @@ from ...fields.specs import POD_SPEC_PATHS
 from ...model import Resource
 from .. import Finding, object_id
 from .pods import pod_template_labels
-from .syntax import DNS1123_LABEL, DNS1123_SUBDOMAIN
+from .syntax import DNS1123_LABEL, DNS1123_SUBDOMAIN, transformer_set_keys
 
 
 def check(resources: list[Resource]) -> list[Finding]:
@@ -159,8 +159,19 @@ def _selecting_nothing(resources: list[Resource]) -> list[Finding]:
         if not selector or not isinstance(selector, dict) or spec.get("type") == "ExternalName":
             continue
         ns = r.namespace or "default"
-        candidates = min((by_pair.get((ns, k, v), []) for k, v in selector.items()), key=len)
-        if not any(all(t.get(k) == v for k, v in selector.items()) for t in candidates):
-            out.append(Finding("warning", r, ["spec", "selector"],
+        if not _selects(selector, ns, by_pair):
+            path = ["spec", "selector"]
+            # an overlay's label that, left out, lets the selector match: point at the overlay
+            for k in transformer_set_keys(r, selector):
+                rest = {key: v for key, v in selector.items() if key != k}
+                if rest and _selects(rest, ns, by_pair):
+                    path = ["spec", "selector", k]
+                    break
+            out.append(Finding("warning", r, path,
                                "selects no pod template in this build (no endpoints unless pods come from elsewhere)"))
     return out
+
+
+def _selects(selector: dict, ns: str, by_pair: dict[tuple, list[dict]]) -> bool:
+    candidates = min((by_pair.get((ns, k, v), []) for k, v in selector.items()), key=len)
+    return any(all(t.get(k) == v for k, v in selector.items()) for t in candidates)

@@ -48,3 +48,10 @@ def label_findings(r: Resource, path: list, labels: Any) -> list[Finding]:
         if problem:
             out.append(Finding("error", r, path + [k], problem))
     return out
+
+
+def transformer_set_keys(r: Resource, selector: dict) -> list[str]:
+    """Keys of a selector map that an overlay's ``commonLabels``/``labels`` set (with the
+    value it still has): a finding that such a key causes names it, so it points at the
+    overlay line (``Resource.set_by``) rather than at the base object."""
+    return [k for k, v in selector.items() if any(pairs.get(k) == v for _, _, pairs in r.set_by)]
