@@ -92,7 +92,7 @@ def assert_no_traceback(run: Run, changes_exit: bool = False) -> None:
     assert "internal error" not in run.err, context
     for line in run.err.splitlines():
         assert not _PYTHON_LINE.search(line), f"a Python exception or warning on stderr: {line!r}\n{context}"
-    if run.code == 1:
+    if run.code == 1 and not (run.argv[:1] == ["validate"] and run.out):  # validate's report is its findings
         assert any(ln.startswith(("kcompile: error: ", "kcompile: interrupted")) for ln in run.err.splitlines()), \
             f"exit 1 without a 'kcompile: error:' line\n{context}"
 

@@ -121,6 +121,7 @@ CASES = {
     "init-where-a-file-holds-a-directory-name": ({"charts/web": "mine\n"}, ["init"], None,
                                                  "charts/web exists and is not a directory", None),
     "init-below-a-file": ({"f": "mine\n"}, ["init", "f/new"], None, "cannot write f/new/", None),
+    "init-with-a-name-too-long": ({}, ["init", "x" * 300], None, "File name too long", None),
 }
 
 
