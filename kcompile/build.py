@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import KcompileError
 from .load.files import find_repo_root
@@ -66,13 +66,38 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     # A Component builds on its own too, as Kustomize does (on an empty accumulation).
     acc = accumulation.accumulate(b, directory.resolve(), (None, None))
     check_set_releases(options.set_values, b.releases)
-    resources = finish(acc.resources, top, acc)
+    resources = finish(acc.resources, top, acc, source_text=b.source_text)
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
         schemas=b.merger._schemas, crds=b.crds, openapi=b.openapi,
     )
     result.inputs = (sorted(b.files.read), sorted(b.files.listed), sorted(b.env.used), b.files.seen)
     return result
+
+
+def annotations_as_text(r: Resource, annotations: dict, source_text: Callable[[str], str | None] | None) -> None:
+    """Every top-level annotation value a string, as the text it was written as: Kustomize
+    reads annotations as strings (``createdAt:`` is "", ``replicas: 10`` is "10")."""
+    odd = [k for k, v in annotations.items() if not isinstance(v, str)]
+    if not odd:
+        return
+    from .yaml.scalars import as_text, resolve_plain
+
+    written: dict[str, str] = {}
+    origin = r.origin
+    if source_text is not None and origin is not None and not origin.template:
+        text = source_text(origin.file)
+        if text:
+            from .yaml.empty import annotation_texts
+
+            written = annotation_texts(text).get(origin.doc, {})
+    for k in odd:
+        v = annotations[k]
+        if isinstance(v, (dict, list)):
+            continue  # not a string in any reading: validation reports it
+        raw = written.get(k)
+        # The text only if it still reads as the value (a patch may have set another one).
+        annotations[k] = raw if raw is not None and resolve_plain(raw) == v else as_text(v)
 
 
 def add_hash_suffixes(resources: list[Resource]) -> None:
@@ -86,9 +111,12 @@ def add_hash_suffixes(resources: list[Resource]) -> None:
             r.metadata["name"] = f"{r.name}-{content_hash(r.body)}"
 
 
-def finish(resources: list[Resource], top: OverlayFile, acc: Any = None) -> list[Resource]:
+def finish(resources: list[Resource], top: OverlayFile, acc: Any = None,
+           source_text: Callable[[str], str | None] | None = None) -> list[Resource]:
     """Top-level steps: hash suffixes, name references, vars, local-config objects, order.
-    ``acc`` (the top level's accumulation) gives the transformer configuration and vars."""
+    ``acc`` (the top level's accumulation) gives the transformer configuration and vars;
+    ``source_text`` gives the text of a file the build read (for annotations written
+    without quotes)."""
     from .transform.nameref import fix_name_references
     from .transform.order import sort_resources
 
@@ -96,10 +124,14 @@ def finish(resources: list[Resource], top: OverlayFile, acc: Any = None) -> list
     resources = [r for r in resources if r.body]
     for r in resources:
         md = r.body.get("metadata")
-        if isinstance(md, dict) and "annotations" in md and not md["annotations"]:
-            # Kustomize writes no empty or null annotations (it removes the field once its
-            # own build annotations are gone); Helm templates often leave `annotations:`
-            del md["annotations"]
+        if isinstance(md, dict) and "annotations" in md:
+            annotations = md["annotations"]
+            if not annotations:
+                # Kustomize writes no empty or null annotations (it removes the field once its
+                # own build annotations are gone); Helm templates often leave `annotations:`
+                del md["annotations"]
+            elif isinstance(annotations, dict):
+                annotations_as_text(r, annotations, source_text)
     add_hash_suffixes(resources)
     fix_name_references(resources, acc.config)
     if acc.vars:

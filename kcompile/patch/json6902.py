@@ -20,6 +20,13 @@ def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None
     import copy
 
     doc = copy.deepcopy(obj)
+    md = doc.get("metadata")
+    lent = isinstance(md, dict) and md.get("annotations") is None and any(
+        str(op.get("path", "")).startswith("/metadata/annotations/") for op in operations)
+    if lent:
+        # In Kustomize an object always has annotations during a build (its own, removed
+        # at the end), so `add /metadata/annotations/KEY` works on one that has none.
+        md["annotations"] = {}
     # One operation at a time, so an error can name the operation; the messages of
     # jsonpatch/jsonpointer quote the whole object (it may be a Secret): never shown.
     for i, op in enumerate(operations, 1):
@@ -37,6 +44,8 @@ def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None
             raise KcompileError(f"{what}: the path does not exist in the object", file, line) from None
         except (TypeError, ValueError):
             raise KcompileError(f"{what}: does not apply to this object", file, line) from None
+    if lent and isinstance(doc.get("metadata"), dict) and doc["metadata"].get("annotations") == {}:
+        del doc["metadata"]["annotations"]
     return doc
 
 

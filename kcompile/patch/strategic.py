@@ -31,6 +31,7 @@ from typing import Any
 from ..errors import KcompileError
 
 DELETE = object()  # a merge result meaning "remove this value"
+_GONE = object()  # a list place emptied while collapsing repeated items
 _PRIMITIVE_DELETE = "$deleteFromPrimitiveList/"
 _SET_ORDER = "$setElementOrder/"
 
@@ -60,6 +61,82 @@ def strategic_merge(base: dict, patch: dict, schema: Any, *, file: str | None = 
         return _clean_map(patch, schema, ctx, "")
     result = _merge_map(base, patch, schema, ctx, "")
     return None if result is DELETE else result
+
+
+def collapse_repeated_items(body: dict, schema: Any) -> list[str]:
+    """Make every merge list of ``body`` hold one item per key, as Kustomize's
+    strategic merge leaves an object it patched (in place; returns the collapsed paths).
+
+    Kustomize's merge walks the whole patched object, not only the fields the patch names,
+    and rebuilds each merge list: one item per key, at the place of the key's first item,
+    holding the key's last item as written; a list of scalars keeps each value once. Base
+    lists with repeated keys (an env var written twice, or added twice by JSON patches)
+    thus come out collapsed. Run before the merge, so that a patch item for a repeated
+    key merges into the item kept (Kustomize merges it into the first item, then drops
+    that one: the patch would be lost). With several keys (ports) the item kept moves to
+    the last one's place. Items without their key stay as they are; a missing ``protocol``
+    counts as TCP, as in the merge."""
+    collapsed: list[str] = []
+    _collapse_map(body, schema, _Ctx(None, None, getattr(schema, "schemas", None)), "", collapsed)
+    return collapsed
+
+
+def _collapse_map(m: dict, t: Any, ctx: _Ctx, path: str, out: list[str]) -> None:
+    if t is None and path:
+        t = _embedded_type(m, ctx)
+    for key, v in m.items():
+        if isinstance(v, dict):
+            _collapse_map(v, _field_type(t, key), ctx, _join(path, key), out)
+        elif isinstance(v, list) and v:
+            ft = _field_type(t, key)
+            if ft is not None and ft.merges:
+                m[key] = _collapse_list(v, ft, ctx, _join(path, key), out)
+
+
+def _collapse_list(items: list, t: Any, ctx: _Ctx, path: str, out: list[str]) -> list:
+    keys = t.merge_keys
+    if not keys:
+        seen: set[str] = set()
+        unique = []
+        for v in items:
+            if isinstance(v, (dict, list)):
+                unique.append(v)
+                continue
+            k = key_text(v)
+            if k not in seen:
+                seen.add(k)
+                unique.append(v)
+        if len(unique) != len(items):
+            out.append(path)
+        return unique
+    # With one key the item kept takes the first one's place; with several (ports:
+    # containerPort + protocol) the last one's, as Kustomize re-appends each item there.
+    at_last = len(keys) > 1
+    where: dict[tuple, int] = {}
+    result: list = []
+    repeated: set[tuple] = set()
+    for item in items:
+        k = _item_key(item, keys, ctx, path, required=False) if isinstance(item, dict) else None
+        if k is None:
+            result.append(item)
+        elif k in where:
+            repeated.add(k)
+            if at_last:
+                result[where[k]] = _GONE
+                where[k] = len(result)
+                result.append(item)
+            else:
+                result[where[k]] = item  # the last one, at the first one's place
+        else:
+            where[k] = len(result)
+            result.append(item)
+    item_t = t.items
+    for k, i in where.items():
+        if k in repeated:
+            out.append(_item_path(path, keys, k))
+        else:  # Kustomize walks into the items it merged, not into the one kept of several
+            _collapse_map(result[i], item_t, ctx, _item_path(path, keys, k), out)
+    return [x for x in result if x is not _GONE] if at_last and repeated else result
 
 
 def _type_name(v: Any) -> str:
@@ -109,9 +186,8 @@ def _merge_map(base: dict, patch: dict, t: Any, ctx: _Ctx, path: str) -> Any:
     directive = patch.get("$patch")
     if directive is not None:
         if directive == "delete":
-            if len(patch) > 1 and path:
-                extra = sorted(k for k in patch if k != "$patch")
-                raise ctx.error(f"'$patch: delete' with other fields ({', '.join(extra)}) would drop them", path)
+            # Other fields beside it go with the map, as in Kustomize (patches often copy
+            # the whole item they delete).
             return DELETE
         if directive == "replace":
             return _clean_map(patch, t, ctx, path)
@@ -261,10 +337,7 @@ def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
         key = _item_key(item, keys, ctx, path, required=True)
         ipath = _item_path(path, keys, key)
         match = index.get(key)
-        if item.get("$patch") == "delete":
-            extra = sorted(k for k in item if k != "$patch" and k not in keys)
-            if extra:
-                raise ctx.error(f"'$patch: delete' with other fields ({', '.join(extra)}) would drop them", ipath)
+        if item.get("$patch") == "delete":  # other fields beside it go with the item
             if match is not None:  # every base item with the key goes, as in Kustomize
                 for i in [match, *twins.get(key, ())]:
                     merged_at[i] = DELETE

@@ -30,7 +30,7 @@ class Build:
         self.files = Files(options.load_restrictor)
         self.cache_dir = options.caches()
         self.cache = ParseCache(self.cache_dir)
-        self.merger = StrategicMerger(options.kube_version, source_text=self._text_read)
+        self.merger = StrategicMerger(options.kube_version, source_text=self.source_text)
         self.env = RecordingEnv(options.env if options.env is not None else os.environ)
         self.chain: list[Path] = []
         self.releases: list[str] = []  # chart instances rendered so far, for chartValues/--set typos
@@ -40,7 +40,7 @@ class Build:
         self.helm_namespaces: list[str] = []
         self.chart_lock: Any = None  # kcompile.lock, read when a repository chart is met
 
-    def _text_read(self, file: str) -> str | None:
+    def source_text(self, file: str) -> str | None:
         """The text of a file this build read (for the strategic merger), else None."""
         seen = self.files.seen.get(file)
         if seen is None:

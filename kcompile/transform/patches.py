@@ -105,11 +105,16 @@ def _matches_any_id(r: Resource, pid: ResId) -> bool:
     pns = pid.namespace or "default"
     from ..model import CLUSTER_SCOPED_NS
 
+    from ..fields.specs import is_cluster_scoped
+
+    # The id of a cluster-scoped kind has no namespace to compare (Kustomize's
+    # EffectiveNamespace): a patch that names one anyway still matches.
     cur_ns = r.effective_namespace()
-    if r.kind == pid.kind and r.name == pid.name and (cur_ns == pns or (cur_ns == CLUSTER_SCOPED_NS and not pid.namespace)):
+    if r.kind == pid.kind and r.name == pid.name and (cur_ns == pns or cur_ns == CLUSTER_SCOPED_NS):
         return True
     for kind, ns, name in r.previous:
-        if kind == pid.kind and name == pid.name and (ns == pns or (ns == CLUSTER_SCOPED_NS and not pid.namespace)):
+        if kind == pid.kind and name == pid.name and (
+                ns == pns or ns == CLUSTER_SCOPED_NS or is_cluster_scoped(group, kind)):
             return True
     return False
 
@@ -139,7 +144,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
         if not selected:
             _no_match(patch, warn)
         for r in selected:
-            deleted |= _apply_smp(r, patch.smp[0], patch, merge)
+            deleted |= _apply_smp(r, patch.smp[0], patch, merge, warn)
         index.refresh(selected)
     else:
         for doc in patch.smp:
@@ -154,20 +159,21 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
             if len(found) > 1:
                 ids = ", ".join(str(r.id()) for r in found)
                 raise KcompileError(f"strategic-merge patch matches several objects: {ids}", patch.file, doc.line)
-            deleted |= _apply_smp(found[0], doc, patch, merge)
+            deleted |= _apply_smp(found[0], doc, patch, merge, warn)
             index.refresh(found)
     # Only a patch that deleted an object costs a pass over the list (a scan after every
     # patch made N patches over N objects quadratic: 3 million checks at N=1000).
     return [r for r in resources if r.body] if deleted else resources
 
 
-def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger") -> bool:
+def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger",
+               warn: Callable[[KcompileError], None] | None = None) -> bool:
     """Patch ``r`` in place; True if the patch deleted it (``$patch: delete``)."""
     name, ns, kind = r.name, r.namespace, r.kind
     if patch.allow_name_change or patch.allow_kind_change:
         r.store_previous()
     body = deep_copy(doc.data)
-    result = merge(r, body, patch.file, doc.line)
+    result = merge(r, body, patch.file, doc.line, warn)
     r.patched_by.append((patch.file, doc.line))
     if result is None:
         r.body = {}
@@ -266,8 +272,17 @@ class StrategicMerger:
         else:
             self.pending_crds.append((doc, file))
 
-    def __call__(self, r: Resource, patch: dict, file: str, line: int | None) -> dict | None:
-        from ..patch.strategic import strategic_merge
+    def __call__(self, r: Resource, patch: dict, file: str, line: int | None,
+                 warn: Callable[[KcompileError], None] | None = None) -> dict | None:
+        from ..patch.strategic import collapse_repeated_items, strategic_merge
 
         schema = self.schemas.type_for(r.api_version, r.kind)
-        return strategic_merge(deep_copy(r.body), patch, schema, file=file, line=line)
+        base = deep_copy(r.body)
+        collapsed = collapse_repeated_items(base, schema)
+        if collapsed and warn is not None:
+            where = ", ".join(collapsed[:3]) + (f" (+{len(collapsed) - 3} more)" if len(collapsed) > 3 else "")
+            warn(KcompileError(
+                f"{r.kind}/{r.name} has list items with the same merge key ({where}); as Kustomize's "
+                "strategic merge does, only the last of each is kept, at the first one's place",
+                file, line))
+        return strategic_merge(base, patch, schema, file=file, line=line)

@@ -1,10 +1,14 @@
-"""Map keys written with no value at all (``tolerations:`` and nothing after it).
+"""What the data model forgets about how a value was written, found again in the text.
 
-Both readers give ``None`` for ``key:`` and for ``key: null``. Kustomize keeps both in
-an object it only transforms, but its strategic merge drops keys written empty (not
-those written ``null``) from every object a patch touches. This module finds those
-keys in a document's text, only when such an object is patched (rare: the text is
-composed again then, once per file).
+Map keys written with no value at all (``tolerations:`` and nothing after it): both
+readers give ``None`` for ``key:`` and for ``key: null``. Kustomize keeps both in an
+object it only transforms, but its strategic merge drops keys written empty (not those
+written ``null``) from every object a patch touches.
+
+The written text of annotation values that are not strings (``createdAt:``, ``10``,
+``Null``): Kustomize outputs every top-level annotation as the string it was written as.
+
+Both are looked up only when needed (rare: the text is composed again then, once per file).
 """
 
 from __future__ import annotations
@@ -35,6 +39,42 @@ def empty_value_paths(text: str) -> dict[int, list[tuple[Segment, ...]]]:
             out[index] = found
         index += 1
     return out
+
+
+def annotation_texts(text: str) -> dict[int, dict[str, str]]:
+    """For each document index of ``text``, the written text of each plain (unquoted)
+    scalar value in its top-level ``metadata.annotations``."""
+    import yaml
+
+    out: dict[int, dict[str, str]] = {}
+    try:
+        nodes = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except yaml.YAMLError:
+        return out
+    index = 0
+    for node in nodes:
+        if node is None:
+            continue
+        found = {}
+        annotations = _child(_child(node, "metadata"), "annotations")
+        if isinstance(annotations, yaml.MappingNode):
+            for key, value in annotations.value:
+                if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode) and not value.style:
+                    found[key.value] = value.value
+        if found:
+            out[index] = found
+        index += 1
+    return out
+
+
+def _child(node: Any, name: str) -> Any:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == name:
+                return value
+    return None
 
 
 def _visit(node: Any, path: tuple, found: list) -> None:

@@ -55,6 +55,10 @@ _BARE_FLOW_KEY = re.compile(
     r"[{,][ \t\n]*(?:[\[{]|(?:[-+._~0-9][^\s,\[\]{}#:]*|[tT]rue|TRUE|[fF]alse|FALSE|[nN]ull|NULL)[ \t\n]*[,}])"
 )
 
+# A '>' folded block scalar header: go-yaml reads a more-indented line in one
+# differently from yaml-rs (scalars.go_folded), so such texts take the libyaml path.
+_FOLDED_HEADER = re.compile(r"(?:^|[\s:-])>[-+0-9]*[ \t]*(?:#[^\n]*)?$", re.M)
+
 _CANONICAL_INT = re.compile(r"0|-?[1-9][0-9]{0,17}")
 _CANONICAL_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\.[0-9]{1,15}")
 _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.M)
@@ -183,6 +187,8 @@ def load_documents(text: str, keep_text: bool = False) -> list[Document] | None:
         return None
     if text and not text.endswith("\n"):
         return None  # a block scalar ending the stream has no final line break: see _yamlload
+    if ">" in text and _FOLDED_HEADER.search(text):
+        return None  # go-yaml reads these folded scalars differently (scalars.go_folded)
     tail = text.rstrip()
     last_line = tail[tail.rfind("\n") + 1:]
     if "|" in last_line or ">" in last_line:

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from ..errors import KcompileError
-from .scalars import Document, TextFloat, TextInt, resolve_plain
+from .scalars import Document, TextFloat, TextInt, go_folded, resolve_plain
 
 # How much an alias may multiply a document: expanded node count is bounded by
 # max(ALIAS_MIN_BUDGET, ALIAS_RATIO * distinct nodes). A billion-laughs file fails fast.
@@ -109,6 +109,9 @@ class _Constructor(yaml.constructor.SafeConstructor):
     def construct_str_like(self, node):
         return str(node.value)
 
+    def construct_str(self, node):
+        return go_folded(node.value) if node.style == ">" else node.value
+
 
 def _key_text(key: Any, node: Any) -> str:
     if key is None:
@@ -122,6 +125,7 @@ _Constructor.add_constructor(_Tags.PLAIN, _Constructor.construct_plain)
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_str_like)
 _Constructor.add_constructor("tag:yaml.org,2002:binary", _Constructor.construct_str_like)
 _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_mapping)
+_Constructor.add_constructor("tag:yaml.org,2002:str", _Constructor.construct_str)
 
 
 def _int_from_tag(self: _Constructor, node: Any) -> Any:
@@ -226,7 +230,7 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
                 value.text = node.value
             return value
         if tag == _STR:
-            return node.value
+            return go_folded(node.value) if node.style == ">" else node.value
         raise _Fallback
     nid = id(node)
     if nid in seen:
@@ -257,7 +261,7 @@ def _fast_build(node: Any, seen: set[int], keep_text: bool) -> Any:
                     out[key] = resolve_plain(value_node.value)
                     continue
                 if vtag == _STR:
-                    out[key] = value_node.value
+                    out[key] = go_folded(value_node.value) if value_node.style == ">" else value_node.value
                     continue
             out[key] = _fast_build(value_node, seen, keep_text)
         return out

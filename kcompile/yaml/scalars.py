@@ -97,6 +97,28 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def go_folded(value: str) -> str:
+    """A ``>`` folded block scalar's value as go-yaml v3 reads it, from the value YAML's
+    rules give (libyaml's, yaml-rs'): go-yaml keeps one more line break before a
+    more-indented line (one starting with a space or tab) that follows other text,
+    directly or across empty lines. Kustomize outputs that value."""
+    if "\n " not in value and "\n\t" not in value:
+        return value
+    parts = value.split("\n")
+    out = [parts[0]]
+    text_before = bool(parts[0])
+    more_before = parts[0][:1] in (" ", "\t")
+    for part in parts[1:]:
+        if part[:1] in (" ", "\t"):
+            if text_before and not more_before:
+                out.append("")
+            more_before = text_before = True
+        elif part:
+            more_before, text_before = False, True
+        out.append(part)
+    return "\n".join(out)
+
+
 class Document:
     """One parsed YAML document: its data and the 1-based line it starts on."""
 
