@@ -34,7 +34,8 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
     if b.options.fetch_charts:
         from .helm import find_helm
 
-        path = lock.vendor(repo, name, version, find_helm(b.options.helm_command, where), where)
+        path = lock.vendor(repo, name, version, find_helm(b.options.helm_command, where), where,
+                           plain_http=getattr(b.options, "plain_http", False))
         lock.save()
     else:
         path = lock.chart(repo, name, version, where)
