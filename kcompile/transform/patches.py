@@ -169,7 +169,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
 def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger",
                warn: Callable[[KcompileError], None] | None = None) -> bool:
     """Patch ``r`` in place; True if the patch deleted it (``$patch: delete``)."""
-    name, ns, kind = r.name, r.namespace, r.kind
+    name, ns, kind, api_version = r.name, r.namespace, r.kind, r.body.get("apiVersion")
     if patch.allow_name_change or patch.allow_kind_change:
         r.store_previous()
     body = deep_copy(doc.data)
@@ -181,6 +181,12 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     merge.drop_empty_values(r, result)
     r.body = result
     md = r.metadata
+    # The object keeps its apiVersion whatever the patch says (Kustomize gives the patch
+    # the object's group and version before merging: a v1beta1 patch of a v1 object).
+    if api_version is None:
+        r.body.pop("apiVersion", None)
+    else:
+        r.body["apiVersion"] = api_version
     if not patch.allow_kind_change:
         r.body["kind"] = kind
     if not patch.allow_name_change:
