@@ -52,6 +52,7 @@ class BuildOptions:
         self.helm_api_versions = tuple(helm_api_versions)
         self.helm_debug = helm_debug
         self.fetch_charts = fetch_charts  # `kcompile vendor`: pull repository charts not pinned yet
+        self.plain_http = False  # `kcompile vendor --plain-http`: oci:// registries over plain HTTP
         self.fetch_remotes = fetch_remotes  # `kcompile vendor`: fetch remote bases not pinned yet
         # `kcompile vendor --update [URL…]`: fetch these again even if pinned (() = every one)
         self.update_urls = update_remotes

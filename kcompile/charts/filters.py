@@ -16,7 +16,6 @@ from typing import Any
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateRuntimeError
 
-from ..yaml.write import dump
 
 
 class ChartFail(TemplateRuntimeError):
@@ -64,10 +63,13 @@ def yaml_text(value: Any) -> str:
 
 
 def to_yaml(value: Any) -> str:
-    """YAML of a value: keys sorted, no trailing newline, ambiguous strings quoted."""
+    """YAML of a value as Helm's ``toYaml`` writes it (:mod:`.helmyaml`): keys sorted, no
+    trailing newline, ambiguous strings quoted."""
+    from .helmyaml import helm_yaml
+
     if _is_undefined(value):
         value = str(value)  # StrictUndefined raises here with the variable's name
-    return dump(value).rstrip("\n")
+    return helm_yaml(value)
 
 
 def to_json(value: Any) -> str:

@@ -47,6 +47,7 @@ class HelmTemplate:
         skip_hooks: bool = False,
         name_template: str | None = None,
         devel: bool = False,
+        debug: bool = False,
     ) -> None:
         self.chart = chart
         self.release = release
@@ -60,6 +61,7 @@ class HelmTemplate:
         self.skip_hooks = skip_hooks
         self.name_template = name_template
         self.devel = devel
+        self.debug = debug  # helm's --debug (kubectl kustomize --helm-debug): errors show the rendered text
 
     def args(self, values_paths: list[str]) -> list[str]:
         """helm's arguments, in the order Kustomize passes them."""
@@ -76,7 +78,7 @@ class HelmTemplate:
         if self.kube_version:
             args += ["--kube-version", self.kube_version]
         for flag, on in (("--include-crds", self.include_crds), ("--skip-tests", self.skip_tests),
-                         ("--no-hooks", self.skip_hooks), ("--devel", self.devel)):
+                         ("--no-hooks", self.skip_hooks), ("--devel", self.devel), ("--debug", self.debug)):
             if on:
                 args.append(flag)
         return args
@@ -126,31 +128,55 @@ def _run(helm: str, args: list[str], env: dict[str, str] | None, where: tuple,
     except OSError as e:
         raise KcompileError(f"cannot run {helm}: {e.strerror}; {INSTALL_HINT}", *where) from None
     if proc.returncode != 0:
-        raise HelmFailed(proc.stderr.decode("utf-8", "replace"), args)
+        raise HelmFailed(proc.stderr.decode("utf-8", "replace"), args, proc.stdout.decode("utf-8", "replace"))
     return proc.stdout
 
 
 class HelmFailed(Exception):
     """helm exited non-zero; ``stderr`` is what it said."""
 
-    def __init__(self, stderr: str, args: list[str]) -> None:
+    def __init__(self, stderr: str, args: list[str], stdout: str = "") -> None:
         super().__init__(stderr)
         self.stderr = stderr
         self.args_run = args
+        self.stdout = stdout  # with --debug: what helm rendered before it failed
 
 
 # "shop/templates/x.yaml:6:15", "(shop/charts/api/templates/x.yaml:1:3)", "on shop/crds/a.yaml:"
 _TEMPLATE_REF = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/(?:templates|crds)/[^\s:()]+)(?::(\d+))?")
 
 
-def helm_error(stderr: str, chart: Path, where: tuple, label: str) -> KcompileError:
-    """helm's error as a kcompile error naming the template (file and line) it names."""
+MAX_DEBUG_LINES = 60  # of the rendered template an error shows with --helm-debug
+
+
+def _rendered_section(stdout: str, template: str) -> str:
+    """The text helm rendered for ``template`` (its ``# Source:`` section of ``stdout``),
+    numbered, at most :data:`MAX_DEBUG_LINES` lines."""
+    lines, found = [], False
+    for line in stdout.splitlines():
+        if line.startswith("# Source: "):
+            found = line[len("# Source: "):].strip() == template
+            continue
+        if found and line != "---":
+            lines.append(line)
+    shown = "\n".join(f"  {i:4} | {ln}" for i, ln in enumerate(lines[:MAX_DEBUG_LINES], 1))
+    more = f"\n  ... ({len(lines) - MAX_DEBUG_LINES} more lines)" if len(lines) > MAX_DEBUG_LINES else ""
+    return shown + more
+
+
+def helm_error(stderr: str, chart: Path, where: tuple, label: str, stdout: str = "") -> KcompileError:
+    """helm's error as a kcompile error naming the template (file and line) it names;
+    with ``--debug`` output (``stdout``), the text helm rendered for that template too."""
     lines = [ln.strip() for ln in stderr.strip().splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("Use --debug flag")]
+    lines = [ln for ln in lines if ln and not ln.startswith(("Use --debug flag", "level=DEBUG", "level=INFO"))]
     text = " ".join(lines)
     if text.startswith("Error: "):
         text = text[len("Error: "):]
     m = _TEMPLATE_REF.search(text)
+    if m and stdout:
+        section = _rendered_section(stdout, m.group(1))
+        if section:
+            text += f"\nhelm rendered {m.group(1)} as (--helm-debug):\n{section}"
     if m and chart.is_dir():
         path = source_path(chart, m.group(1))
         if path is not None:
@@ -250,7 +276,8 @@ def run_helm_template(request: HelmTemplate, helm: str, config_home: str | None,
         try:
             out = _run(helm, request.args(paths), helm_environment(home, config_home), where, cwd=home)
         except HelmFailed as e:
-            raise helm_error(e.stderr.replace(home + os.sep, ""), request.chart, where, label) from None
+            raise helm_error(e.stderr.replace(home + os.sep, ""), request.chart, where, label,
+                             e.stdout if request.debug else "") from None
     try:
         return out.decode("utf-8")
     except UnicodeDecodeError:

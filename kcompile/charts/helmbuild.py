@@ -34,7 +34,8 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
     if b.options.fetch_charts:
         from .helm import find_helm
 
-        path = lock.vendor(repo, name, version, find_helm(b.options.helm_command, where), where)
+        path = lock.vendor(repo, name, version, find_helm(b.options.helm_command, where), where,
+                           plain_http=getattr(b.options, "plain_http", False))
         lock.save()
     else:
         path = lock.chart(repo, name, version, where)
@@ -45,15 +46,23 @@ def vendored_chart(b: Any, repo: str, name: str, version: str, where: tuple) -> 
 def inflate_helm_charts(b: Any, ov: Any, resources: list[Resource]) -> None:
     """Kustomize's ``helmCharts`` (and the deprecated ``helmChartInflationGenerator``) of
     one kustomization, after its other generators, as Kustomize orders them."""
-    entries = [(e, ov.where("helmCharts", i)) for i, e in enumerate(ov.get("helmCharts", []))]
-    entries += [(_from_legacy(e), ov.where("helmChartInflationGenerator", i))
+    from .helmcharts import values_inline_as_kustomize_reads
+
+    def inline(field: str, i: int, e: Any, key: str) -> Any:
+        value = e.get(key) if isinstance(e, dict) else None
+        return values_inline_as_kustomize_reads(ov.text, field, i, value) if isinstance(value, dict) else None
+
+    entries = [(e, ov.where("helmCharts", i), inline("helmCharts", i, e, "valuesInline"))
+               for i, e in enumerate(ov.get("helmCharts", []))]
+    entries += [(_from_legacy(e), ov.where("helmChartInflationGenerator", i),
+                 inline("helmChartInflationGenerator", i, e, "valuesLocal"))
                 for i, e in enumerate(ov.get("helmChartInflationGenerator", []))]
     inflate_entries(b, ov, entries, ov.get("helmGlobals"), ov.where("helmGlobals"), resources)
 
 
-def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_: Any, globals_where: tuple,
+def inflate_entries(b: Any, ov: Any, entries: list[tuple], globals_: Any, globals_where: tuple,
                     resources: list[Resource], default_namespace: bool = True) -> None:
-    """Inflate ``(helmCharts entry, where)`` pairs of kustomization ``ov`` (also the
+    """Inflate ``(helmCharts entry, where[, valuesInline as Kustomize reads it])`` of kustomization ``ov`` (also the
     HelmChartInflationGenerator plugin's configurations: ``default_namespace=False``, as
     Kustomize gives those no namespace of the kustomizations, so helm's is 'default')."""
     from .helmcharts import ChartContext, inflate
@@ -78,8 +87,8 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple[dict, tuple]], globals_
         cache_dir=b.cache_dir, find_vendored=lambda *a: vendored_chart(b, *a),
         note_chart=b.files.note_listed,
     )
-    for entry, where in entries:
-        add_all(resources, inflate(entry, globals_, ctx, where, globals_where), where)
+    for entry, where, *inline in entries:
+        add_all(resources, inflate(entry, globals_, ctx, where, globals_where, *inline), where)
 
 
 def _from_legacy(old: Any) -> Any:

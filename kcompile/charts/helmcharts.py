@@ -17,8 +17,9 @@ Semantics are Kustomize v5.8's, field by field:
   chart's objects alone (Kustomize marks them helm-generated): helm's templates decide.
 - ``releaseName`` (else helm's ``--generate-name``), ``nameTemplate``, ``includeCRDs``,
   ``skipTests``, ``skipHooks``, ``apiVersions``, ``kubeVersion`` (``--helm-api-versions``
-  and ``--helm-kube-version`` apply to entries that set none), ``devel``, ``debug``; ``configHome`` is
-  helm's ``HELM_CONFIG_HOME``.
+  and ``--helm-kube-version`` apply to entries that set none), ``devel``, ``debug`` (and
+  ``--helm-debug`` for every entry: helm's ``--debug``, so a failing template's rendered
+  text is shown); ``configHome`` is helm's ``HELM_CONFIG_HOME``.
 
 Field names match case-insensitively, as Go's JSON decoding of them does.
 """
@@ -104,7 +105,7 @@ class ChartContext:
 
 
 def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
-            globals_where: tuple) -> list[Resource]:
+            globals_where: tuple, inline: Any = None) -> list[Resource]:
     """Render one ``helmCharts`` entry (or HelmChartInflationGenerator config) into
     objects marked helm-generated."""
     from ..yaml.scalars import as_text
@@ -152,7 +153,7 @@ def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
         real = values_path.resolve()
         ctx.check_file(real, where)
         base = ctx.read_file(real, where) if (values_path.exists() or text.get("valuesFile")) else b""
-    inline = chart.get("valuesInline")
+    inline = chart.get("valuesInline") if inline is None else inline  # (as Kustomize reads it, if given)
     if inline is not None and not isinstance(inline, dict):
         raise KcompileError("valuesInline must be a map", *where)
     if inline:
@@ -180,7 +181,7 @@ def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
         api_versions=_string_list(chart.get("apiVersions"), "apiVersions", where) or ctx.api_versions,
         include_crds=_flag(chart, "includeCRDs"), skip_tests=_flag(chart, "skipTests"),
         skip_hooks=_flag(chart, "skipHooks"), name_template=text.get("nameTemplate") or None,
-        devel=_flag(chart, "devel"),
+        devel=_flag(chart, "devel"), debug=_flag(chart, "debug") or ctx.debug,
     )
     config_home = as_text(g.get("configHome")) or None
     if config_home and not os.path.isabs(config_home):
@@ -190,6 +191,81 @@ def inflate(entry: Any, globals_: Any, ctx: ChartContext, where: tuple,
     for r in objects:
         r.origin.helm_generated = True
     return objects
+
+
+# Plain words go-yaml v2 reads as booleans: Kustomize decodes a kustomization's
+# valuesInline through sigs.k8s.io/yaml, so `enabled: yes` reaches helm as true.
+YAML11_BOOLEANS = {w: v for v, words in ((True, "y Y yes Yes YES true True TRUE on On ON"),
+                                        (False, "n N no No NO false False FALSE off Off OFF"))
+                   for w in words.split()}
+
+
+def values_inline_as_kustomize_reads(text: str, field: str, index: int, inline: Any) -> Any:
+    """``inline`` (the parsed ``valuesInline`` of entry ``index`` of ``field`` in the
+    kustomization ``text``) with each plain scalar go-yaml v2 reads as a boolean made one
+    (``yes``, ``on``, ``n``...; keys become ``"true"``/``"false"``, as through JSON).
+    Quoted and tagged scalars stay strings."""
+    if not isinstance(inline, dict) or not any(w in text for w in YAML11_BOOLEANS):
+        return inline
+    node = _inline_node(text, field, index)
+    return _as_yaml11(node, inline, 0) if node is not None else inline
+
+
+def _inline_node(text: str, field: str, index: int) -> Any:
+    import yaml
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Plain(base):  # type: ignore[misc, valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind is ScalarNode and implicit[0]:
+                return "!plain"  # a plain scalar without a tag
+            return super().resolve(kind, value, implicit)
+
+    try:
+        root = yaml.compose(text, Loader=Plain)
+    except yaml.YAMLError:
+        return None
+
+    def child(node: Any, key: str) -> Any:
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and str(k.value).lower() == key.lower():
+                    return v
+        return None
+
+    entries = child(root, field)
+    if not isinstance(entries, SequenceNode) or index >= len(entries.value):
+        return None
+    return child(entries.value[index], "valuesInline") if field == "helmCharts" else \
+        child(entries.value[index], "valuesLocal")
+
+
+def _as_yaml11(node: Any, value: Any, depth: int) -> Any:
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    if depth > 100:
+        return value
+    if isinstance(node, ScalarNode):
+        if node.tag == "!plain" and isinstance(value, str) and value in YAML11_BOOLEANS:
+            return YAML11_BOOLEANS[value]
+        return value
+    if isinstance(node, SequenceNode) and isinstance(value, list) and len(node.value) == len(value):
+        return [_as_yaml11(n, v, depth + 1) for n, v in zip(node.value, value)]
+    if isinstance(node, MappingNode) and isinstance(value, dict):
+        nodes = {str(k.value): (k, v) for k, v in node.value if isinstance(k, ScalarNode)}
+        out = {}
+        for key, v in value.items():
+            k_node, v_node = nodes.get(str(key), (None, None))
+            if k_node is None:  # merged in from an alias ('<<'): left as read
+                out[key] = v
+                continue
+            if k_node.tag == "!plain" and isinstance(key, str) and key in YAML11_BOOLEANS:
+                key = "true" if YAML11_BOOLEANS[key] else "false"
+            out[key] = _as_yaml11(v_node, v, depth + 1)
+        return out
+    return value
 
 
 def _parse_values(data: bytes, name: str) -> dict[str, Any]:

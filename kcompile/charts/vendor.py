@@ -82,8 +82,10 @@ class ChartLock:
                                 *where)
         return path
 
-    def vendor(self, repo: str, name: str, version: str, helm: str, where: tuple) -> Path:
-        """Fetch a chart with ``helm pull`` unless the lock pins a present, intact copy."""
+    def vendor(self, repo: str, name: str, version: str, helm: str, where: tuple,
+               plain_http: bool = False) -> Path:
+        """Fetch a chart with ``helm pull`` unless the lock pins a present, intact copy
+        (``plain_http``: an ``oci://`` registry over plain HTTP)."""
         entry = self.find(repo, name, version)
         if entry is not None:
             try:
@@ -93,7 +95,7 @@ class ChartLock:
         from ..cache.location import state_dir
 
         state_dir(self.root)  # refuses a .kcompile that is a symlink or tracked by git
-        filename, data = pull_chart(helm, repo, name, version, where)
+        filename, data = pull_chart(helm, repo, name, version, where, plain_http)
         digest = archive_digest(data)
         target_dir = self.root / VENDOR_DIR / digest.split(":", 1)[1][:32]
         target = target_dir / filename
@@ -143,14 +145,16 @@ def archive_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def pull_chart(helm: str, repo: str, name: str, version: str, where: tuple) -> tuple[str, bytes]:
-    """``helm pull`` in a temporary directory: the archive's file name and content."""
+def pull_chart(helm: str, repo: str, name: str, version: str, where: tuple,
+               plain_http: bool = False) -> tuple[str, bytes]:
+    """``helm pull`` in a temporary directory: the archive's file name and content. An
+    ``oci://`` chart is ``REPO/NAME`` of the registry (``helm push`` puts it there)."""
     import tempfile
 
     from .helm import HelmFailed, _run, helm_environment
 
     if repo.startswith("oci://"):
-        args = ["pull", repo.rstrip("/") + "/" + name]
+        args = ["pull", repo.rstrip("/") + "/" + name] + (["--plain-http"] if plain_http else [])
     else:
         args = ["pull", "--repo", repo, name]
     if version:

@@ -34,7 +34,9 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
                    help="Kubernetes version helm's Capabilities.KubeVersion reports for helmCharts")
     p.add_argument("--helm-api-versions", action="append", default=[], metavar="GROUP/VERSION",
                    help="API versions for helm's Capabilities.APIVersions in helmCharts; repeatable")
-    p.add_argument("--helm-debug", action="store_true", help="accepted for kubectl kustomize compatibility")
+    p.add_argument("--helm-debug", action="store_true",
+                   help="run helm template with --debug for helmCharts (as kubectl kustomize): "
+                   "a template helm fails on is shown as helm rendered it")
 
 
 def build_options(args: argparse.Namespace):

@@ -25,6 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("--vendor-dir", metavar="DIR",
                    help="where remote bases go (inside the repository; default .kcompile/vendor/remotes, "
                         "which git ignores: name a directory to commit the copies)")
+    p.add_argument("--plain-http", action="store_true",
+                   help="reach oci:// chart registries over plain HTTP (helm pull --plain-http), "
+                        "e.g. a registry on this machine")
     add_build_options(p)
     p.set_defaults(run=run)
 
@@ -40,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     options = build_options(args)
     options.enable_helm = True  # vendoring helmCharts needs no separate flag
     options.fetch_charts = True
+    options.plain_http = args.plain_http
     options.fetch_remotes = True
     options.update_urls = tuple(args.update) if args.update is not None else None
     options.vendor_dir = args.vendor_dir

@@ -32,6 +32,8 @@ TREE = {
     "files/nonl.txt": "no-newline",
     "files/empty.txt": "",
     "files/blank-lines.txt": "a\n\nb\n",
+    "files/one-line.json": '{"title": "Latency", "refresh": "30s"}',
+    "files/long.txt": "word " * 30 + "end",
     "charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
     "charts/sub/data.txt": "s\n",
     "charts/sub/conf/x.bak": "1\n",

@@ -34,6 +34,15 @@ CASES = {
          "charts/shop/templates/bad.yaml": '{{ fail "set image.tag for production" }}\n'},
         "charts/shop/templates/bad.yaml:1:", ["chart 'web'", "set image.tag for production"],
         ["--helm-command", "HELM"]),
+    # --helm-debug (helm --debug): the message shows what helm rendered for the template
+    # that is not YAML, numbered, and no debug log lines
+    "helm-debug-shows-rendered-template": (
+        {"kustomization.yaml": "helmCharts:\n- name: shop\n  releaseName: web\n",
+         "charts/shop/templates/bad.yaml": "a: b\n  c: : {{ .Release.Name }}\n"},
+        "charts/shop/templates/bad.yaml:", ["YAML parse error on shop/templates/bad.yaml",
+                                            "helm rendered shop/templates/bad.yaml as (--helm-debug):",
+                                            "     2 |   c: : web"],
+        ["--enable-helm", "--helm-command", "HELM", "--helm-debug"]),
     "chart-not-found": (
         {"kustomization.yaml": "helmCharts:\n- name: nginx\n  releaseName: web\n"},
         "kustomization.yaml:2:", ["no repo specified for pull, no chart found at", "charts/nginx"],
@@ -80,7 +89,9 @@ def test_error(name, tmp_path, ref_tools, capsys, monkeypatch):
     assert err.startswith(f"kcompile: error: {where}"), err
     for w in words:
         assert w in err, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "level=DEBUG" not in err
+    if "--helm-debug" not in flags:
+        assert "--helm-debug" not in err
     assert not (root / "out.yaml").exists()
 
 

@@ -305,6 +305,44 @@ releaseName: orders
 skipTests: true
 valuesInline: {migrations: {enabled: false}}
 """}),
+    # valuesInline as Kustomize reads it: plain YAML 1.1 boolean words (go-yaml v2, through
+    # sigs.k8s.io/yaml) reach helm as booleans, keys too; quoted or tagged ones stay strings
+    "values-inline-yaml11-booleans": dict(
+        charts={"charts/kinds": "kinds"},
+        files={"kustomization.yaml": """
+helmCharts:
+- name: kinds
+  releaseName: k
+  valuesInline:
+    enabled: yes
+    tls: on
+    short: y
+    quoted: "yes"
+    tagged: !!str on
+    upper: NO
+    mixed: yES
+    off: 1
+    list: [yes, "on", off, Off, n]
+    nested: {a: {b: Y, c: "N"}}
+    octal: 0755
+    words: ON and off
+"""}),
+    "legacy-values-local-yaml11-booleans": dict(
+        charts={"charts/kinds": "kinds"},
+        files={"kustomization.yaml": """
+helmChartInflationGenerator:
+- chartName: kinds
+  releaseName: legacy
+  valuesLocal: {enabled: Yes, other: n}
+"""}),
+    # --helm-debug and an entry's own `debug` (helm --debug): the same objects
+    "helm-debug": dict(
+        charts={"charts/kinds": "kinds", "charts/shop": "shop"},
+        files={"kustomization.yaml": """
+helmCharts:
+- {name: kinds, releaseName: dbg, debug: true, valuesInline: {enabled: on}}
+- {name: shop, releaseName: web}
+"""}),
 }
 
 # cases built with extra command-line flags (the same flags for both tools): an entry's
@@ -312,6 +350,7 @@ valuesInline: {migrations: {enabled: false}}
 FLAGS = {
     "crds-api-versions-kube-version": ["--helm-kube-version", "1.29.0", "--helm-api-versions", "example.com/v9"],
     "crds-left-out-by-default": ["--helm-kube-version", "1.28.3", "--helm-api-versions", "monitoring.coreos.com/v1"],
+    "helm-debug": ["--helm-debug"],
 }
 
 
@@ -330,4 +369,4 @@ def test_same_objects_as_kustomize(name, tmp_path, ref_tools, capsys, monkeypatc
 
 def test_every_chart_is_used():
     used = {c for case in CASES.values() for c in case.get("charts", {}).values()}
-    assert used >= {"shop", "stack", "migrate", "operator"}
+    assert used >= {"shop", "stack", "migrate", "operator", "kinds"}
