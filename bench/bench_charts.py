@@ -5,15 +5,22 @@ The two charts are the Helm/Jinja pairs of ``tests/charts/ports`` (the different
 check that both render the same objects): ``webstack`` (13 templates, a large helpers file,
 ``range``, conditionals, ``tpl``, ``.Capabilities``) and ``platform`` (an umbrella chart with
 a library chart and subcharts, ``global``, conditions, tags). Each is rendered with values
-that enable every template, as whole processes, alternating, and timed four ways:
+that enable every template, as whole processes, alternating, and timed five ways:
 
 - ``helm``: ``helm template``;
 - ``cold``: kcompile with an empty cache directory (nothing cached);
-- ``compiled``: the compiled-template cache warm, the render and build caches cold (a
-  value changes every run, as when an overlay changes);
+- ``compiled``: the compiled-template cache warm, every render cache cold: a value that
+  every template reads (``nameOverride``: every object's name) changes every run, so
+  every template renders again;
+- ``one``: one image tag changes every run (the usual overlay edit): the templates that
+  read it render, the others come from the per-template cache;
 - ``warm``: everything cached (the same build again).
 
-Usage: python bench/bench_charts.py [--runs 7]
+kcompile runs as installed (``kcompile`` beside this Python, or ``python -m kcompile``);
+an editable install adds its import hook to every start, so measure a regular install
+(``pip install .``) for figures.
+
+Usage: python bench/bench_charts.py [--runs 7] [--cpu]
 Targets: compiled <= 1.0x helm, cold <= 2.0x, warm <= 0.5x.
 """
 
@@ -35,10 +42,11 @@ sys.path.insert(0, str(ROOT))
 from tests.reference import reference_tools  # noqa: E402
 
 PORTS = ROOT / "tests" / "charts" / "ports"
-# chart -> (values file, --set, --api-versions), the values enabling every template
+# chart -> (values file, --set, --api-versions, the value every template reads, an image tag),
+# the values enabling every template
 CHARTS = {
-    "webstack": ("full-values.yaml", [], ["monitoring.coreos.com/v1"]),
-    "platform": ("prod-values.yaml", [], []),
+    "webstack": ("full-values.yaml", [], ["monitoring.coreos.com/v1"], "nameOverride", "image.tag"),
+    "platform": ("prod-values.yaml", [], [], "global.labels.tier", "api.image.tag"),
 }
 TPL_SPELLING = {"{{ .Release.Name }}": "{{ release.name }}", "{{ .Values.global.domain }}": "{{ values.global.domain }}"}
 TARGETS = {"compiled": 1.0, "cold": 2.0, "warm": 0.5}
@@ -46,7 +54,7 @@ TARGETS = {"compiled": 1.0, "cold": 2.0, "warm": 0.5}
 
 def setup(name: str, root: Path) -> tuple[Path, Path]:
     """The Jinja port under root/chart with an overlay root/overlay rendering it."""
-    values, _, _ = CHARTS[name]
+    values = CHARTS[name][0]
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(PORTS / name / "jinja", root / "chart")
     overlay = root / "overlay"
@@ -60,10 +68,19 @@ def setup(name: str, root: Path) -> tuple[Path, Path]:
     return root / "chart", overlay
 
 
+CPU = False  # --cpu: CPU seconds (user + system) of the process instead of wall time
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
+    if CPU:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        elapsed = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{proc.stderr}")
     return elapsed, proc.stdout
@@ -83,7 +100,7 @@ def object_count(text: str) -> int:
 
 
 def bench(name: str, runs: int, helm: Path) -> dict[str, float]:
-    values, sets, apis = CHARTS[name]
+    values, sets, apis, every, image = CHARTS[name]
     tmp = Path(tempfile.mkdtemp(prefix=f"kcompile-bench-charts-{name}-"))
     try:
         _, overlay = setup(name, tmp)
@@ -102,7 +119,7 @@ def bench(name: str, runs: int, helm: Path) -> dict[str, float]:
         _, ko = timed(k, tmp, warm_env)  # fills the caches
         if object_count(ho) != object_count(ko):
             raise SystemExit(f"{name}: helm renders {object_count(ho)} objects, kcompile {object_count(ko)}")
-        times: dict[str, list[float]] = {"helm": [], "cold": [], "compiled": [], "warm": []}
+        times: dict[str, list[float]] = {"helm": [], "cold": [], "compiled": [], "one": [], "warm": []}
         for i in range(runs):
             times["helm"].append(timed(h, tmp, base_env)[0])
             # a fresh copy (no .kcompile above it) and a fresh cache directory: nothing of
@@ -115,9 +132,10 @@ def bench(name: str, runs: int, helm: Path) -> dict[str, float]:
                 times["cold"].append(timed(cold_cmd, fresh, cold_env)[0])
             finally:
                 shutil.rmtree(fresh, ignore_errors=True)
-            # a value no template reads, new every run: the render and build caches miss
-            changed = k + ["--set", f"web.benchRun={i}"]
-            times["compiled"].append(timed(changed, tmp, warm_env)[0])
+            # a value every template reads, new every run: every render cache misses
+            times["compiled"].append(timed(k + ["--set", f"web.{every}=bench{i}"], tmp, warm_env)[0])
+            # one image tag, new every run: only what reads it renders
+            times["one"].append(timed(k + ["--set", f"web.{image}=9.{i}.0"], tmp, warm_env)[0])
             times["warm"].append(timed(k, tmp, warm_env)[0])
         return {mode: statistics.median(t) for mode, t in times.items()}
     finally:
@@ -128,15 +146,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--charts", nargs="+", default=list(CHARTS), choices=list(CHARTS))
+    ap.add_argument("--cpu", action="store_true",
+                    help="compare CPU time (user + system) instead of wall time: steadier on a busy machine")
     args = ap.parse_args()
+    global CPU
+    CPU = args.cpu
     helm = reference_tools().helm
-    print(f"{'chart':<10} {'helm':>8} {'cold':>8} {'compiled':>9} {'warm':>8} "
-          f"{'cold/helm':>10} {'compiled/helm':>14} {'warm/helm':>10}")
+    print(f"{'chart':<10} {'helm':>8} {'cold':>8} {'compiled':>9} {'one':>8} {'warm':>8} "
+          f"{'cold/helm':>10} {'compiled/helm':>14} {'one/helm':>9} {'warm/helm':>10}")
     for name in args.charts:
         m = bench(name, args.runs, helm)
-        print(f"{name:<10} {m['helm']:>7.3f}s {m['cold']:>7.3f}s {m['compiled']:>8.3f}s {m['warm']:>7.3f}s "
-              f"{m['cold'] / m['helm']:>10.2f} {m['compiled'] / m['helm']:>14.2f} {m['warm'] / m['helm']:>10.2f}",
-              flush=True)
+        print(f"{name:<10} {m['helm']:>7.3f}s {m['cold']:>7.3f}s {m['compiled']:>8.3f}s {m['one']:>7.3f}s "
+              f"{m['warm']:>7.3f}s {m['cold'] / m['helm']:>10.2f} {m['compiled'] / m['helm']:>14.2f} "
+              f"{m['one'] / m['helm']:>9.2f} {m['warm'] / m['helm']:>10.2f}", flush=True)
     print("targets: " + ", ".join(f"{mode}/helm <= {x}" for mode, x in TARGETS.items()))
 
 

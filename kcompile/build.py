@@ -67,6 +67,10 @@ def build(overlay: str | os.PathLike[str], options: BuildOptions | None = None) 
     acc = accumulation.accumulate(b, directory.resolve(), (None, None))
     check_set_releases(options.set_values, b.releases)
     resources = finish(acc.resources, top, acc, source_text=b.source_text)
+    if any(r.generator is not None and r.kind == "Secret" for r in resources):
+        from .generate.strength import warn_guessable
+
+        warn_guessable(resources, b.warn)  # what a generated Secret's name gives away
     result = BuildResult(
         resources=resources, overlay=directory.resolve(), root=repo_root, overlay_file=top.path,
         schemas=b.merger._schemas, crds=b.crds, openapi=b.openapi,

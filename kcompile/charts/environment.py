@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, pass_context
+from jinja2 import BaseLoader, StrictUndefined, Template, TemplateNotFound, pass_context, pass_environment
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .budget import (BUDGET_FILTERS, MAX_RANGE, Budget, RenderLimit, bound_template, check_binop,
                      check_method_call, guard_filters)
 from .filters import FILTERS, GLOBALS, TESTS, ChartFail, yaml_text
+from .reads import WHOLE_VALUES_FILTER, mark_whole_values
 
 IMPURE = ("random", "now", "env", "lookup", "uuid")
 
@@ -106,6 +107,40 @@ def tpl(context: Any, text: Any, variables: Any = None) -> str:
     return template.render(names)
 
 
+class _ChartTemplate(Template):
+    """A template whose module, when imported (``{% import "_helpers.j2" as h %}``),
+    reports the values its top-level code read to every template importing it: Jinja2
+    runs that code once and shares the module."""
+
+    def make_module(self, vars: Any = None, shared: bool = False, locals: Any = None) -> Any:
+        reads = self.environment.reads
+        if reads is None:
+            return super().make_module(vars, shared, locals)
+        reads.begin()
+        try:
+            module = super().make_module(vars, shared, locals)
+        finally:
+            read = reads.end()
+        reads.add(read)
+        module.__dict__["_kcompile_reads"] = read
+        return module
+
+    def _get_default_module(self, ctx: Any = None) -> Any:
+        module = super()._get_default_module(ctx)
+        reads = self.environment.reads
+        if reads is not None:
+            reads.add(module.__dict__.get("_kcompile_reads", ()))
+        return module
+
+
+@pass_environment
+def _whole_values(env: Any, value: Any) -> Any:
+    reads = env.reads
+    if reads is not None:
+        reads.whole(value)
+    return value
+
+
 class ChartEnvironment(ImmutableSandboxedEnvironment):
     """Sandboxed (values cannot be modified either), strict (undefined names are errors),
     blocks trimmed, no autoescape, bounded in time and memory; values print as YAML."""
@@ -113,6 +148,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(["*", "**", "%", "+", "-", "/", "//"])
     intercepted_unops = frozenset(["-", "+"])
     code_generator_class = _YamlTextCodeGenerator
+    template_class = _ChartTemplate
 
     def __init__(self, chart_dir: Path, compiled_templates: Any = None, loader: ChartLoader | None = None) -> None:
         super().__init__(
@@ -127,6 +163,7 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
         self.yaml_text = yaml_text
         self.compiled_templates = compiled_templates  # cache.entries.Entries("templates"), or None
         self.tpl_templates: dict[str, Any] = {}
+        self.reads: Any = None  # reads.ValueReads of the render, when its output is cached per template
         self.filters.update(FILTERS)
         self.tests.update(TESTS)
         self.globals["tpl"] = tpl
@@ -142,10 +179,11 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
         # What the render has spent (see budget.py); templates report to it as they run.
         self.budget = Budget()
         self.filters.update(BUDGET_FILTERS)
+        self.filters[WHOLE_VALUES_FILTER] = _whole_values
         guard_filters(self)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
-        return bound_template(super()._parse(source, name, filename))
+        return bound_template(mark_whole_values(super()._parse(source, name, filename)))
 
     def safe_range(self, *args: int) -> Any:
         r = range(*args)
@@ -157,17 +195,31 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
         b = __self.budget
         b.tick()
         check_method_call(b, getattr(__obj, "__wrapped__", __obj), args, kwargs)
+        reads = __self.reads
+        if reads is not None:
+            paths = reads.paths
+            for a in (*args, *kwargs.values()):
+                if id(a) in paths:
+                    reads.whole(a)
         result = super().call(__context, __obj, *args, **kwargs)
         b.size(result)
         return result
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         self.budget.tick()
-        return super().getattr(obj, attribute)
+        result = super().getattr(obj, attribute)
+        reads = self.reads
+        if reads is not None and id(obj) in reads.paths:
+            return reads.lookup(obj, attribute, result)
+        return result
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         self.budget.tick()
-        return super().getitem(obj, argument)
+        result = super().getitem(obj, argument)
+        reads = self.reads
+        if reads is not None and id(obj) in reads.paths:
+            return reads.lookup(obj, argument, result)
+        return result
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         b = self.budget

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Undefined
 from jinja2.exceptions import TemplateRuntimeError
 
+from .values import deep_merge
 
 
 class ChartFail(TemplateRuntimeError):
@@ -264,18 +265,8 @@ def merge(*maps: Any) -> dict:
             continue
         if not isinstance(m, dict):
             raise ChartFail(f"merge: expected maps, got {type(m).__name__}")
-        result = _deep_merge(result, m)
+        result = deep_merge(result, m)
     return result
-
-
-def _deep_merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = v
-    return out
 
 
 def _semver(v: str) -> tuple:

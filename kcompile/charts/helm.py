@@ -180,9 +180,27 @@ def helm_error(stderr: str, chart: Path, where: tuple, label: str, stdout: str =
     if m and chart.is_dir():
         path = source_path(chart, m.group(1))
         if path is not None:
-            return KcompileError(f"helm template failed for {label}: {text}", path,
+            return KcompileError(f"helm template failed for {label}: {_hide_values(text, path)}", path,
                                  int(m.group(2)) if m.group(2) else None)
     return KcompileError(f"helm template failed for {label}: {text}", *where)
+
+
+_AUTHOR_MESSAGE = re.compile(r"execution error at \([^)]*\): ")
+
+
+def _hide_values(text: str, template: Path) -> str:
+    """helm's message about a template with the quoted words that came from values hidden
+    (:func:`kcompile.charts.masking.template_message`); what ``fail``/``required`` say
+    (after "execution error at (…): ") is the chart author's and stays as written."""
+    from .masking import template_message
+
+    try:
+        source = template.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        source = ""
+    m = _AUTHOR_MESSAGE.search(text)
+    head, author = (text[:m.end()], text[m.end():]) if m else (text, "")
+    return template_message(head, source + "\n" + " ".join(ref for ref, _ in _TEMPLATE_REF.findall(text))) + author
 
 
 def source_path(chart: Path, source: str) -> Path | None:

@@ -91,7 +91,7 @@ _QUOTED = re.compile(r"""'([^']*)'|"([^"]*)\"""")
 _TYPE_WORD = re.compile(r"[A-Za-z_][\w.]* object|[A-Za-z_][\w.]*")
 _TYPE_NAMES = frozenset(
     "str int float bool dict list tuple set frozenset bytes NoneType None Undefined "
-    "StrictUndefined Markup LoopContext Macro range".split()
+    "StrictUndefined Markup LoopContext Macro range gotpl".split()  # gotpl: helm's root template
 )
 
 

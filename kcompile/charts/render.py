@@ -41,36 +41,96 @@ def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None,
 
 
 class _Renderer:
-    """Renders the templates of one chart (not its subcharts) with one context."""
+    """Renders the templates of one chart (not its subcharts) with one context.
 
-    def __init__(self, chart: Chart, env: Any, context: dict[str, Any]) -> None:
-        from .blocks import Blocks
+    With a :class:`.templatecache.TemplateCache`, a template whose earlier render read
+    the same values is taken from it; the sandboxed environment (and Jinja2) is made
+    only when some template has to render."""
+
+    def __init__(self, chart: Chart, context: dict[str, Any], make_env: Any, cache: Any) -> None:
+        from .reads import ValueReads
 
         self.chart = chart
-        self.env = env
         self.context = context
+        self.cache = cache
+        self._make_env = make_env
+        self._env: Any = None
         self._texts: dict[str, str] = {}
+        self._documents: dict[str, list | None] = {}
+        self._reads: dict[str, set[tuple]] = {}
         self._active: list[str] = []
-        self.blocks = Blocks()
-        env.filters["to_yaml_block"] = self.blocks.filter
+        self.reads = ValueReads(context["values"])
+
+    @property
+    def env_if_made(self) -> Any:
+        """The environment, if a template has rendered (None when all came from the cache)."""
+        return self._env
+
+    @property
+    def env(self) -> Any:
+        if self._env is None:
+            from .blocks import Blocks
+
+            self._env = self._make_env(self)
+            self.blocks = Blocks()
+            self._env.filters["to_yaml_block"] = self.blocks.filter
+        return self._env
 
     def render_text(self, name: str) -> str:
         got = self._texts.get(name)
         if got is not None:
+            self.reads.add(self._reads[name])  # a template using its text read what it read
             return got
         if name in self._active:
             raise KcompileError(f"checksum() cycle: {' -> '.join(self._active + [name])}")
+        values = self.context["values"]
+        cached = self.cache.lookup(name, values) if self.cache is not None else None
+        if cached is not None:
+            text, paths, documents = cached
+            self._documents[name] = documents
+            self._reads[name] = set(paths)
+            self.reads.add(paths)
+        else:
+            text, paths = self._render(name)
+            self._reads[name] = paths
+        self._texts[name] = text
+        return text
+
+    def _render(self, name: str) -> tuple[str, set[tuple]]:
+        env = self.env
         self._active.append(name)
+        self.reads.begin()
         try:
-            template = self.env.get_template(name)
+            template = env.get_template(name)
             context = dict(self.context)
             context["template"] = {"name": f"{self.chart.meta['name']}/templates/{name}",
                                    "base_path": f"{self.chart.meta['name']}/templates"}
             text = self.blocks.expand(template.render(context), str(self.chart.dir / "templates" / name))
         finally:
             self._active.pop()
-        self._texts[name] = text
-        return text
+            paths = self.reads.end()
+        return text, paths
+
+    def documents(self, name: str) -> list[Resource]:
+        """The objects template ``name`` renders (parsed, or as its cache entry holds them)."""
+        from ..cache.parsed import _decode, _encode
+
+        path = self.chart.dir / "templates" / name
+        text = self.render_text(name)
+        stored = self._documents.get(name)
+        if stored is not None:
+            try:
+                return [Resource(body=_decode(b), origin=Origin(str(path), line, idx, template=True))
+                        for b, line, idx in stored]
+            except (TypeError, ValueError):
+                pass
+        out = _parse_rendered(text, path)
+        if self.cache is not None and name not in self._documents:
+            from ..model import deep_copy
+
+            self.cache.store(name, self.context["values"], text, self._reads[name],
+                             [(_encode(deep_copy(r.body)), r.origin.line, r.origin.doc) for r in out])
+        return out
 
 
 class _Instance:
@@ -83,6 +143,7 @@ class _Instance:
         self.kube_version = kube_version
         self.api_versions = api_versions
         self.cache_dir = cache_dir
+        self.files_digest: bytes | None = None  # of the chart tree's files and the instance
 
 
 def render_chart(
@@ -112,7 +173,10 @@ def render_chart(
     chart = Chart(chart_dir, parse, root=root)
     merged = merge_layers(list(layers), list(set_values), release, defaults=chart.own_values)
     instance = _Instance(release, namespace, kube_version, tuple(api_versions), cache_dir)
-    key = _render_key(chart, merged.values, instance) if cache_dir is not None else None
+    key = None
+    if cache_dir is not None:
+        instance.files_digest = _files_digest(chart, instance)
+        key = _render_key(instance.files_digest, merged.values)
     if key is not None:
         cached = _cache_get(cache_dir, key)
         if cached is not None:
@@ -126,11 +190,11 @@ def render_chart(
     return out
 
 
-def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
-    import marshal
+def _files_digest(chart: Chart, instance: _Instance) -> bytes:
+    """A digest of everything a render depends on besides values: this code, the
+    instance (release, namespace, Kubernetes and API versions) and every chart file."""
     from _blake2 import blake2b
 
-    from ..cache.parsed import _encode
     from ..cache.location import code_fingerprint
 
     h = blake2b(digest_size=20)
@@ -142,8 +206,18 @@ def _render_key(chart: Chart, values: Any, instance: _Instance) -> str | None:
             h.update(rel.encode() + b"\0")
             h.update(c.root.read_bytes(rel))
             h.update(b"\0")
+    return h.digest()
+
+
+def _render_key(files_digest: bytes, values: Any) -> str | None:
+    import marshal
+    from _blake2 import blake2b
+
+    from ..cache.parsed import _encode
+
+    h = blake2b(files_digest, digest_size=20)
     try:
-        h.update(marshal.dumps(_encode(values)))
+        h.update(marshal.dumps(_encode(values), 2))  # version 2: no references, so equal data gives equal bytes
     except ValueError:
         return None
     return h.hexdigest()
@@ -187,7 +261,7 @@ def _default_namespace(objects: list[Resource], namespace: str) -> None:
 def _subchart_values(dep: Any, parent: MergedValues) -> MergedValues:
     """Helm's scoping: the subchart's values.yaml < the parent's values under the
     subchart's key (alias or name); ``global`` of the parent over the subchart's."""
-    from .filters import merge
+    from .values import deep_merge
 
     own = parent.values.get(dep.key)
     source = parent.source_of((dep.key,)) or str(dep.chart.dir / "values.yaml")
@@ -197,7 +271,7 @@ def _subchart_values(dep: Any, parent: MergedValues) -> MergedValues:
     parent_global = parent.values.get("global")
     if isinstance(parent_global, dict):
         mine = merged.values.get("global")
-        merged.values["global"] = merge(parent_global, mine) if isinstance(mine, dict) else dict(parent_global)
+        merged.values["global"] = deep_merge(mine, parent_global) if isinstance(mine, dict) else dict(parent_global)
     return merged
 
 
@@ -251,21 +325,12 @@ def _loader_for(chart: Chart, loaders: dict) -> Any:
 
 
 def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Instance, loaders: dict) -> list[Resource]:
-    from jinja2 import TemplateNotFound, TemplateSyntaxError
-    from jinja2.exceptions import TemplateError, UndefinedError
-    from jinja2.sandbox import SecurityError
-
     from .capabilities import Capabilities
     from .chartfiles import ChartFiles
-    from ..cache.entries import Entries
-    from .environment import ChartEnvironment
-    from .filters import ChartFail
 
     names = output_templates(chart.dir, chart.root, chart.ignored)
     if chart.is_library or not names:
         return []
-    entries = Entries("templates", instance.cache_dir) if instance.cache_dir is not None else None
-    env = ChartEnvironment(chart.dir, entries, _loader_for(chart, loaders))
     context = {
         "values": merged.values,
         "release": {"name": instance.release, "namespace": instance.namespace or "", **RELEASE_FIXED},
@@ -273,44 +338,88 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
         "capabilities": Capabilities(instance.kube_version, instance.api_versions),
         "files": ChartFiles(chart.root, chart.file_names()),
     }
-    # As globals too, so macros in imported helpers see values/release/chart without
-    # 'with context' (what Helm authors expect of named templates).
-    env.globals.update(context)
-    renderer = _Renderer(chart, env, context)
+    cache = None
+    if instance.cache_dir is not None and instance.files_digest is not None:
+        from .templatecache import TemplateCache
 
-    def checksum(template_name: str) -> str:
-        import hashlib
+        cache = TemplateCache(instance.cache_dir, _instance_key(chart, meta, instance))
 
-        return hashlib.sha256(renderer.render_text(template_name).encode("utf-8")).hexdigest()
+    def make_env(renderer: _Renderer) -> Any:
+        from ..cache.entries import Entries
+        from .environment import ChartEnvironment
 
-    env.globals["checksum"] = checksum
+        entries = Entries("templates", instance.cache_dir) if instance.cache_dir is not None else None
+        env = ChartEnvironment(chart.dir, entries, _loader_for(chart, loaders))
+        env.reads = renderer.reads
+        # As globals too, so macros in imported helpers see values/release/chart without
+        # 'with context' (what Helm authors expect of named templates).
+        env.globals.update(context)
+
+        def checksum(template_name: str) -> str:
+            import hashlib
+
+            return hashlib.sha256(renderer.render_text(template_name).encode("utf-8")).hexdigest()
+
+        env.globals["checksum"] = checksum
+        return env
+
+    renderer = _Renderer(chart, context, make_env, cache)
     out: list[Resource] = []
     for name in names:
-        path = chart.dir / "templates" / name
         try:
-            text = renderer.render_text(name)
-        except TemplateSyntaxError as e:
-            raise KcompileError(f"template syntax error: {e.message}", e.filename or path, e.lineno) from None
-        except (UndefinedError, ChartFail, SecurityError, TemplateNotFound, TemplateError) as e:
-            file, line = _template_location(e, chart.dir)
-            what = {UndefinedError: "undefined value", SecurityError: "not allowed in a chart template",
-                    TemplateNotFound: "template not found"}.get(type(e), "")
-            msg = str(e.message if hasattr(e, "message") and e.message else e)
-            if isinstance(e, ChartFail):
-                msg = str(e.message)  # the chart author's own words (fail, required)
-            else:
-                msg = _hide_values(msg, file or path, env)
-            raise KcompileError(f"{what}: {msg}" if what else msg, file or path, line) from None
+            out.extend(renderer.documents(name))
         except KcompileError:
             raise
-        except RecursionError:
-            raise KcompileError("template recursion is too deep", path) from None
-        except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, OverflowError) as e:
-            file, line = _template_location(e, chart.dir)
-            raise KcompileError(f"error while rendering: {type(e).__name__}: {_hide_values(str(e), file or path, env)}",
-                                file or path, line) from None
-        out.extend(_parse_rendered(text, path))
+        except Exception as e:  # noqa: BLE001 - mapped to a message naming the template, or re-raised
+            raise _render_error(e, chart, chart.dir / "templates" / name, renderer.env_if_made) from None
     return out
+
+
+def _render_error(e: BaseException, chart: Chart, path: Path, env: Any) -> BaseException:
+    """The KcompileError for an exception raised while rendering template ``path``
+    (jinja2 is imported here: only a render that ran it can fail this way), without the
+    values the exception's text quotes."""
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+    from jinja2.exceptions import TemplateError, UndefinedError
+    from jinja2.sandbox import SecurityError
+
+    from .filters import ChartFail
+
+    if isinstance(e, TemplateSyntaxError):
+        return KcompileError(f"template syntax error: {e.message}", e.filename or path, e.lineno)
+    if isinstance(e, (UndefinedError, ChartFail, SecurityError, TemplateNotFound, TemplateError)):
+        file, line = _template_location(e, chart.dir)
+        what = {UndefinedError: "undefined value", SecurityError: "not allowed in a chart template",
+                TemplateNotFound: "template not found"}.get(type(e), "")
+        msg = str(e.message if hasattr(e, "message") and e.message else e)
+        if isinstance(e, ChartFail):
+            msg = str(e.message)  # the chart author's own words (fail, required)
+        else:
+            msg = _hide_values(msg, file or path, env)
+        return KcompileError(f"{what}: {msg}" if what else msg, file or path, line)
+    if isinstance(e, RecursionError):
+        return KcompileError("template recursion is too deep", path)
+    if isinstance(e, (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, OverflowError)):
+        file, line = _template_location(e, chart.dir)
+        return KcompileError(f"error while rendering: {type(e).__name__}: {_hide_values(str(e), file or path, env)}",
+                             file or path, line)
+    return e
+
+
+def _instance_key(chart: Chart, meta: dict, instance: _Instance) -> str:
+    """What a chart's templates depend on besides values: the chart tree's files, the
+    instance, this chart within the tree and its metadata (see :mod:`.templatecache`)."""
+    import marshal
+    from _blake2 import blake2b
+
+    h = blake2b(digest_size=20)
+    h.update(instance.files_digest or b"")
+    h.update(str(chart.dir).encode("utf-8", "surrogatepass") + b"\0")
+    try:
+        h.update(marshal.dumps(meta, 2))
+    except ValueError:
+        h.update(repr(meta).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _hide_values(message: str, template: str | os.PathLike[str], env: Any) -> str:

@@ -191,6 +191,17 @@ def delete_path(values: dict[str, Any], path: list[str | int]) -> None:
         node[path[-1]] = None
 
 
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` merged into a copy of ``base``: maps merge deeply, anything else replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
 def merge_layers(layers: list[ValuesLayer], set_values: list[str], release: str,
                  defaults: ValuesLayer | None = None) -> MergedValues:
     """``defaults`` (the chart's own values.yaml) below ``layers``, then the ``--set``

@@ -280,9 +280,11 @@ def add_generator(field: str):
         if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", ns.name):
             raise KcompileError(f"invalid name {ns.name!r}: a DNS-1123 subdomain")
         literals = []
-        for lit in ns.from_literal or []:
+        for n, lit in enumerate(ns.from_literal or [], 1):
             if "=" not in lit or lit.startswith("="):
-                raise KcompileError(f"invalid --from-literal {lit.split('=')[0]!r}...: use KEY=VALUE")
+                # a Secret's literal is named by its position: without its '=' it may be all value
+                shown = f"number {n}" if field == "secretGenerator" else f"{lit.split('=')[0]!r}..."
+                raise KcompileError(f"invalid --from-literal {shown}: use KEY=VALUE")
             literals.append(lit)
         for f in (ns.from_file or []) + (ns.from_env_file or []):
             path = f.split("=", 1)[-1]

@@ -60,8 +60,6 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None
     over it (a symlink at ``path`` is replaced, not followed). It keeps the mode of the
     regular file it replaces (``mode``, when given, else ``path``'s); a new one follows
     the umask."""
-    import tempfile
-
     if mode is None:
         try:
             st = os.lstat(path)
@@ -69,7 +67,7 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None
         except FileNotFoundError:
             pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = _create_beside(path)
     try:
         os.fchmod(fd, mode if mode is not None else 0o666 & ~umask())
         with os.fdopen(fd, "wb") as f:
@@ -81,6 +79,18 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None
         except OSError:
             pass
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new file (mode 0600, never an existing one) in ``path``'s directory, hidden:
+    what ``tempfile.mkstemp`` does, without importing it on every build that writes a
+    cache entry."""
+    while True:
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600), tmp
+        except FileExistsError:
+            continue
 
 
 def write_output_file(output: str, text: str | bytes) -> None:

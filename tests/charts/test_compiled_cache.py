@@ -1,11 +1,15 @@
-"""The compiled-template cache: Jinja2's generated source kept in the user cache directory,
-content-verified, used when the values change (the render cache misses), never trusted
-when an entry is damaged or belongs to another key, and never pickled."""
+"""The compiled-template cache: the code Jinja2 generates, compiled, kept in the user cache
+directory as marshal data (what Python's own .pyc files hold), content-verified, used when
+the values change (the render caches miss), never trusted when an entry is damaged or
+belongs to another key, and never pickled."""
 
 from __future__ import annotations
 
+import marshal
+import shutil
 import stat
 from pathlib import Path
+from types import CodeType
 
 import pytest
 
@@ -32,7 +36,18 @@ def chart(tmp: Path) -> Path:
 
 
 def render(c: Path, cache: Path, **values):
+    """A render whose output caches (the instance's and each template's) are cold: only
+    the compiled-template cache can answer."""
+    for rendered in ("rendered", "template-renders"):
+        shutil.rmtree(cache / rendered, ignore_errors=True)
     return render_chart(c, release="r", namespace=None, layers=[("v", values)], cache_dir=cache)
+
+
+def code_of(path: Path) -> CodeType:
+    """The code object an entry holds (its payload follows the key and digest)."""
+    data = path.read_bytes()
+    key_len = int.from_bytes(data[4:6], "little")
+    return marshal.loads(data[6 + key_len + 20:])
 
 
 def entries(cache: Path) -> list[Path]:
@@ -65,12 +80,14 @@ def test_changed_values_render_from_the_compiled_cache(tmp_path, compiles):
     assert second[0].name == "r-demo"
 
 
-def test_entries_are_generated_python_source_in_private_files(tmp_path):
+def test_entries_are_compiled_code_in_private_files(tmp_path):
     c, cache = chart(tmp_path), tmp_path / "cache"
     render(c, cache)
+    assert len(entries(cache)) == 3
     for path in entries(cache):
-        data = path.read_bytes()
-        assert b"def root(context" in data and b"\x80\x04" not in data[:64]  # source text, not a pickle
+        code = code_of(path)  # marshal data, not a pickle
+        assert isinstance(code, CodeType) and "root" in code.co_names
+        assert code.co_filename.startswith(str(c / "templates"))
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
@@ -88,10 +105,10 @@ def test_a_damaged_or_foreign_entry_is_a_miss(tmp_path, compiles, damage):
     c, cache = chart(tmp_path), tmp_path / "cache"
     good = [o.body for o in render(c, cache, data={"a": 1})]
     files = entries(cache)
-    target = next(p for p in files if b"name = 'cm.yaml.j2'" in p.read_bytes())
+    target = next(p for p in files if code_of(p).co_filename.endswith("cm.yaml.j2"))
     data = target.read_bytes()
     if damage == "flip":
-        i = data.index(b"def root(") + 4
+        i = len(data) - 40
         target.write_bytes(data[:i] + bytes([data[i] ^ 1]) + data[i + 1:])
     elif damage == "truncate":
         target.write_bytes(data[: len(data) // 2])

@@ -200,7 +200,8 @@ def test_file_mode_is_kept(tmp_path):
     (["add", "patch", "--path", "nope.yaml"], "patch file 'nope.yaml' does not exist"),
     (["add", "patch"], "exactly one of --path FILE or --patch TEXT"),
     (["add", "configmap", "Bad_Name", "--from-literal=a=b"], "invalid name 'Bad_Name'"),
-    (["add", "secret", "s", "--from-literal=novalue"], "invalid --from-literal 'novalue'"),
+    (["add", "secret", "s", "--from-literal=novalue"], "invalid --from-literal number 1"),  # never echoed
+    (["add", "configmap", "c", "--from-literal=novalue"], "invalid --from-literal 'novalue'"),
     (["add", "buildmetadata", "bogus"], "invalid buildMetadata option 'bogus'"),
     (["remove", "label", "absent"], "label 'absent' is not in"),
     (["remove", "configmap", "absent"], "'absent' is not in"),

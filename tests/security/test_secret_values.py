@@ -80,6 +80,10 @@ CASES: dict[str, tuple[dict[str, str], list[str], int, tuple[str, ...]]] = {
         {"ov/kustomization.yaml": "resources: [s.yaml]\n",
          "ov/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  pw: CANARY\n"},
         ["validate", "ov"], 1, ("ov/s.yaml:5:", f"data.pw: {SENSITIVE} is not valid base64")),
+    "edit add secret, a literal without '='": (
+        {"ov/kustomization.yaml": "resources: []\n"},
+        ["edit", "ov", "add", "secret", "s", "--from-literal=a=b", "--from-literal=CANARY"], 1,
+        ("invalid --from-literal number 2",)),
     "--set without '='": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\n"},
         ["build", "ov", "--set", "r.pw:CANARY"], 1, ("--set argument (not shown: it may hold a value)",)),
@@ -186,3 +190,26 @@ def test_template_words_are_still_named(tmp_path, monkeypatch, capsys):
     write_tree(tmp_path, {**CHART, "ch/templates/c.yaml.j2": "kind: ConfigMap\nx: {{ values.nope }}\n"})
     code, _, err = run(capsys, "build", "ov")
     assert code == 1 and "has no attribute 'nope'" in err, err
+
+
+HELM_CHART = {
+    "ov/kcompile.yaml": CHART["ov/kcompile.yaml"],
+    "ch/Chart.yaml": "apiVersion: v2\nname: ch\nversion: 1.0.0\n", "ch/values.yaml": "pw: x\n",
+}
+
+
+@pytest.mark.parametrize("template, fragment", [
+    ("pw: {{ include .Values.pw . }}", "no template (sensitive value) associated"),
+    ("pw: {{ .Values.pw }}\n  a: b: c", "mapping values are not allowed"),
+    ("pw: {{ .Values.pw.x }}", "can't evaluate field x"),
+])
+def test_helm_messages_hide_values(template, fragment, tmp_path, monkeypatch, capsys, ref_tools):
+    """helm's own messages, relayed, follow the rule of Jinja charts: quoted words not in
+    the template's source are hidden."""
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {**{k: v.replace("CANARY", CANARY) for k, v in HELM_CHART.items()},
+                          "ch/templates/s.yaml": f"apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\n"
+                                                 f"stringData:\n  {template}\n"})
+    code, out, err = run(capsys, "build", "ov", "--helm-command", str(ref_tools.helm))
+    assert code == 1 and fragment in err, err
+    assert CANARY not in out + err and CANARY_B64 not in out + err
