@@ -43,11 +43,16 @@ def code_fingerprint() -> str:
 def _installed_record(package: str) -> bytes | None:
     """The RECORD of the wheel that installed ``package``, if it lists this module."""
     site = os.path.dirname(package)
+    from .. import __version__
+
     try:
-        infos = [n for n in os.listdir(site) if n.startswith("kcompile-") and n.endswith(".dist-info")]
-        if len(infos) != 1:
-            return None
-        with open(os.path.join(site, infos[0], "RECORD"), "rb") as f:
+        info = f"kcompile-{__version__}.dist-info"  # what pip names it: no listing of site-packages
+        if not os.path.isdir(os.path.join(site, info)):
+            infos = [n for n in os.listdir(site) if n.startswith("kcompile-") and n.endswith(".dist-info")]
+            if len(infos) != 1:
+                return None
+            info = infos[0]
+        with open(os.path.join(site, info, "RECORD"), "rb") as f:
             record = f.read()
     except OSError:
         return None

@@ -144,6 +144,9 @@ class _Instance:
         self.api_versions = api_versions
         self.cache_dir = cache_dir
         self.files_digest: bytes | None = None  # of the chart tree's files and the instance
+        # --set values for this release: a render holding a Secret is not cached then, since
+        # caches never keep a Secret value that is not in the repository's files
+        self.cache_secrets = True
 
 
 def render_chart(
@@ -173,6 +176,10 @@ def render_chart(
     chart = Chart(chart_dir, parse, root=root)
     merged = merge_layers(list(layers), list(set_values), release, defaults=chart.own_values)
     instance = _Instance(release, namespace, kube_version, tuple(api_versions), cache_dir)
+    if set_values:
+        from .values import parse_set
+
+        instance.cache_secrets = not any(parse_set(e)[0] == release for e in set_values)
     key = None
     if cache_dir is not None:
         instance.files_digest = _files_digest(chart, instance)
@@ -185,7 +192,7 @@ def render_chart(
     _render_tree(chart, merged, instance, {}, out)
     if namespace:
         _default_namespace(out, namespace)
-    if key is not None:
+    if key is not None and (instance.cache_secrets or not any(r.kind == "Secret" for r in out)):
         _cache_put(cache_dir, key, out)
     return out
 
@@ -342,7 +349,7 @@ def _render_one(chart: Chart, meta: dict, merged: MergedValues, instance: _Insta
     if instance.cache_dir is not None and instance.files_digest is not None:
         from .templatecache import TemplateCache
 
-        cache = TemplateCache(instance.cache_dir, _instance_key(chart, meta, instance))
+        cache = TemplateCache(instance.cache_dir, _instance_key(chart, meta, instance), instance.cache_secrets)
 
     def make_env(renderer: _Renderer) -> Any:
         from ..cache.entries import Entries

@@ -27,11 +27,14 @@ _MANIFEST_SETS = 8  # distinct path sets remembered per template (overlays of on
 class TemplateCache:
     """Per-template rendered output of one chart instance, in ``cache_dir``."""
 
-    def __init__(self, cache_dir: "str | os.PathLike[str]", instance_key: str) -> None:
+    def __init__(self, cache_dir: "str | os.PathLike[str]", instance_key: str, cache_secrets: bool = True) -> None:
         from ..cache.entries import Entries
 
         self.entries = Entries("template-renders", cache_dir)
         self.instance_key = instance_key
+        # False when values came from the command line: a render holding a Secret is not
+        # kept then (caches never hold a Secret value that is not in the repository's files)
+        self.cache_secrets = cache_secrets
 
     def _key(self, *parts: Any) -> str:
         from _blake2 import blake2b
@@ -62,6 +65,9 @@ class TemplateCache:
 
     def store(self, name: str, values: Any, text: str, paths: "set[tuple]", documents: "list | None") -> None:
         """Keep the render of ``name`` that read ``paths`` and wrote ``text``."""
+        if not self.cache_secrets and any(isinstance(d[0], dict) and d[0].get("kind") == "Secret"
+                                          for d in documents or ()):
+            return
         ordered = tuple(sorted(paths, key=repr))
         digest = reads_digest(values, ordered)
         if digest is None:

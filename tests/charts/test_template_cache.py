@@ -181,3 +181,36 @@ def test_a_build_whose_templates_are_all_cached_does_not_import_jinja2(tmp_path)
     assert outs[0][1] == "True"  # the first build renders everything
     assert outs[1] == (outs[0][0], "False")  # an unread value changed: every template cached
     assert outs[2][1] == "True" and "a: \"3\"" in outs[2][0]  # a read value changed: lookup renders
+
+
+def test_secrets_from_the_command_line_are_never_cached(tmp_path):
+    """A Secret rendered from --set values is kept by no cache (the whole-instance one,
+    the per-template one, the build cache): caches hold only what the repository's
+    files hold."""
+    import base64
+
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("name: demo\nversion: 1.0.0\n")
+    (chart / "values.yaml").write_text("password: from-the-repository\n")
+    (chart / "templates" / "secret.yaml.j2").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {p: {{ values.password | b64encode }}}\n")
+    (chart / "templates" / "cm.yaml.j2").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kcompile.yaml").write_text("charts:\n- chart: ../chart\n  release: r\n")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "KCOMPILE_CACHE_DIR": str(cache)}
+    canary = "CANARY-s3cr3t-4711"
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "kcompile", "build", str(overlay), "--no-validate",
+                               "--set", f"r.password={canary}"], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert base64.b64encode(canary.encode()).decode() in proc.stdout
+    held = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    assert canary.encode() not in held and base64.b64encode(canary.encode()) not in held
+    assert list((cache / "template-renders").rglob("*")), "the ConfigMap template is still cached"
+    proc = subprocess.run([sys.executable, "-m", "kcompile", "build", str(overlay), "--no-validate"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    held = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    assert base64.b64encode(b"from-the-repository") in held  # values of the repository's files: cached
