@@ -214,3 +214,45 @@ def test_secrets_from_the_command_line_are_never_cached(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     held = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
     assert base64.b64encode(b"from-the-repository") in held  # values of the repository's files: cached
+
+
+def test_the_ported_charts_render_through_the_caches_as_without_them(tmp_path, monkeypatch, capsys):
+    """The charts of tests/charts/ports (written in the shape of popular public charts;
+    test_ports.py checks they render what helm renders), built through every value set of
+    test_ports.py in turn, twice, with one shared cache directory: each build prints what a
+    --no-cache build prints."""
+    import shutil
+
+    from kcompile.cli import main
+
+    from test_ports import CASES, PORTS, TPL_SPELLING  # beside this file (tests/charts has no __init__)
+
+    monkeypatch.setenv("KCOMPILE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    for name in sorted({c[0] for c in CASES}):
+        shutil.copytree(PORTS / name, tmp_path / name, ignore=shutil.ignore_patterns("helm*"))
+    builds = 0
+    for _ in range(2):
+        for name, values, sets, apis, kube, namespace in CASES:
+            overlay = tmp_path / f"overlay-{name}-{len(values)}"
+            overlay.mkdir(exist_ok=True)
+            for v in values:
+                text = (PORTS / name / v).read_text()
+                for helm_spelling, jinja_spelling in TPL_SPELLING.items():
+                    text = text.replace(helm_spelling, jinja_spelling)
+                (overlay / v).write_text(text)
+            (overlay / "kcompile.yaml").write_text(
+                f"charts:\n- chart: ../{name}/jinja\n  release: web\n  valuesFiles: {values}\n"
+                + (f"  namespace: {namespace}\n" if namespace else ""))
+            args = ["build", str(overlay), "--no-validate"]
+            args += [f for s in sets for f in ("--set", f"web.{s}")]
+            args += [f for a in apis for f in ("--api-versions", a)]
+            args += ["--kube-version", kube] if kube else []
+            outs = []
+            for extra in ([], ["--no-cache"]):
+                assert main(args + extra) == 0, capsys.readouterr().err
+                outs.append(capsys.readouterr().out)
+            assert outs[0] == outs[1], (name, values, sets)
+            builds += 1
+    assert builds == 2 * len(CASES)
+    assert list((tmp_path / "cache" / "template-renders").rglob("*"))
