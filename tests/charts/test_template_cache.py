@@ -225,7 +225,7 @@ def test_the_ported_charts_render_through_the_caches_as_without_them(tmp_path, m
 
     from kcompile.cli import main
 
-    from test_ports import CASES, PORTS, TPL_SPELLING  # beside this file (tests/charts has no __init__)
+    from test_ports import CASES, PORTS, build_args, port_overlay  # beside this file (tests/charts has no __init__)
 
     monkeypatch.setenv("KCOMPILE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
@@ -234,20 +234,9 @@ def test_the_ported_charts_render_through_the_caches_as_without_them(tmp_path, m
     builds = 0
     for _ in range(2):
         for name, values, sets, apis, kube, namespace in CASES:
-            overlay = tmp_path / f"overlay-{name}-{len(values)}"
-            overlay.mkdir(exist_ok=True)
-            for v in values:
-                text = (PORTS / name / v).read_text()
-                for helm_spelling, jinja_spelling in TPL_SPELLING.items():
-                    text = text.replace(helm_spelling, jinja_spelling)
-                (overlay / v).write_text(text)
-            (overlay / "kcompile.yaml").write_text(
-                f"charts:\n- chart: ../{name}/jinja\n  release: web\n  valuesFiles: {values}\n"
-                + (f"  namespace: {namespace}\n" if namespace else ""))
-            args = ["build", str(overlay), "--no-validate"]
-            args += [f for s in sets for f in ("--set", f"web.{s}")]
-            args += [f for a in apis for f in ("--api-versions", a)]
-            args += ["--kube-version", kube] if kube else []
+            overlay = port_overlay(tmp_path / f"overlay-{name}-{len(values)}", f"../{name}/jinja", PORTS / name,
+                                   values, namespace)
+            args = build_args(overlay, sets, apis, kube)
             outs = []
             for extra in ([], ["--no-cache"]):
                 assert main(args + extra) == 0, capsys.readouterr().err
