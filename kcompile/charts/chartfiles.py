@@ -96,6 +96,18 @@ def file_names(all_files: list[str], ignore: IgnoreRules, prefix: str = "") -> l
     return out
 
 
+class FileText(str):
+    """The text of a file that is not UTF-8, with its bytes (``raw``) for ``b64enc``,
+    ``sha256`` and ``as_secrets``, as Go's strings keep them."""
+
+    raw: bytes
+
+    def __new__(cls, data: bytes) -> "FileText":
+        self = super().__new__(cls, data.decode("utf-8", "replace"))
+        self.raw = data
+        return self
+
+
 class ChartFiles:
     """Helm's ``.Files`` (see the module docstring); a read-only view, safe in the sandbox."""
 
@@ -119,9 +131,14 @@ class ChartFiles:
         return self._data(name) or b""
 
     def get(self, name: str) -> str:
-        """The file's text (``""`` when there is none such); bytes that are not UTF-8
-        become U+FFFD."""
-        return self.get_bytes(name).decode("utf-8", "replace")
+        """The file's text (``""`` when there is none such). A file that is not UTF-8
+        (``crds.bz2``) reads with U+FFFD for what is not text, but remembers its bytes:
+        ``files.get("x.bz2") | b64enc`` (Helm charts do it) encodes the file as it is."""
+        data = self.get_bytes(name)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return FileText(data)
 
     def lines(self, name: str) -> list[str]:
         """The file's lines, without their newlines (``[]`` for an empty or absent file)."""

@@ -140,6 +140,21 @@ def kind_is(kind: str, value: Any) -> bool:
     return got == kind or got == {"int": "int64", "float": "float64"}.get(kind)
 
 
+_GO_TYPES = {"invalid": "<nil>", "map": "map[string]interface {}", "slice": "[]interface {}"}
+
+
+def type_of(value: Any) -> str:
+    """Sprig's ``typeOf`` (Go's ``%T``) of a value as Helm holds it: ``string``, ``bool``,
+    ``int64``, ``float64``, ``map[string]interface {}``, ``[]interface {}``, ``<nil>``."""
+    kind = kind_of(value)
+    return _GO_TYPES.get(kind, kind)
+
+
+def type_is(type_name: str, value: Any) -> bool:
+    """Sprig's ``typeIs "string" .Values.x``: ``type_is("string", values.x)``."""
+    return type_of(value) == type_name
+
+
 def test_number(value: Any) -> bool:
     """A number, and a boolean is not one (Jinja's own test says True is a number)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -164,7 +179,7 @@ def test_empty(value: Any) -> bool:
 
 
 def b64encode(value: Any) -> str:
-    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    data = _data(value)
     return base64.b64encode(data).decode("ascii")
 
 
@@ -176,8 +191,12 @@ def b64decode(value: Any) -> str:
 
 
 def _data(value: Any) -> bytes:
-    """The bytes a digest is of: ``files.get_bytes`` as they are, anything else as printed."""
-    return value if isinstance(value, bytes) else yaml_text(value).encode("utf-8")
+    """The bytes an encoding or digest is of: ``files.get_bytes`` (and a file's text that is
+    not UTF-8: ``.raw``) as they are, anything else as printed."""
+    if isinstance(value, bytes):
+        return value
+    raw = getattr(value, "raw", None)
+    return raw if isinstance(raw, bytes) and isinstance(value, str) else yaml_text(value).encode("utf-8")
 
 
 def sha256(value: Any) -> str:
@@ -385,7 +404,7 @@ FILTERS = {
     "dig": dig, "has_key": has_key,
     "kebab": lambda s: "-".join(w.lower() for w in _words(s)), "kebabcase": lambda s: "-".join(w.lower() for w in _words(s)),
     "from_yaml": from_yaml, "fromYaml": from_yaml, "from_json": from_json, "fromJson": from_json,
-    "kind_of": kind_of, "string": yaml_text,
+    "kind_of": kind_of, "type_of": type_of, "string": yaml_text,
     "base": base, "dir": dir_of, "ext": ext,
     "omit": omit, "pick": pick, "snakecase": snakecase, "camelcase": camelcase, "sha1": sha1, "sha1sum": sha1,
 }
@@ -397,6 +416,7 @@ TESTS = {
 GLOBALS = {
     "fail": fail, "required": required, "merge": merge, "semver_compare": semver_compare,
     "dig": lambda m, *a: dig(m, *a), "b64encode": b64encode, "b64decode": b64decode,
-    "kind_of": kind_of, "kind_is": kind_is, "from_yaml": from_yaml, "from_json": from_json,
+    "kind_of": kind_of, "kind_is": kind_is, "type_of": type_of, "type_is": type_is,
+    "from_yaml": from_yaml, "from_json": from_json,
     "coalesce": coalesce, "omit": omit, "pick": pick,
 }

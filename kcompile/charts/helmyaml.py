@@ -9,9 +9,10 @@ double-quoted, any other string plain when the emitter allows it, else single-qu
 (``'a: b'``), lines folded at 80 columns, floats as Go prints them (``1e+20``,
 ``1.2345675e+06``; integral ones as integers, as the JSON round trip makes them).
 
-Two deliberate differences, both safer: every YAML 1.1 boolean word is quoted in any case
-(``yES``; go-yaml v2 knows three spellings), and integers stay exact at any size (Helm
-reads numbers as float64).
+Deliberate differences, all safer: every YAML 1.1 boolean word is quoted in any case
+(``yES``; go-yaml v2 knows three spellings), integers stay exact at any size (Helm reads
+numbers as float64), and a string holding a control character go-yaml cannot read back
+(U+007F, U+0080–U+009F but U+0085) is an error, where Helm's toYaml prints nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
+# Characters JSON leaves as they are and go-yaml's reader refuses: Helm's toYaml of a
+# string holding one fails, and prints nothing.
+_UNREADABLE = re.compile("[\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff]")
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 # What Go's ParseInt (base 0) and go-yaml's float pattern take, once '_' are removed
 _GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
@@ -124,6 +128,13 @@ def _dumper() -> Any:
         yaml_implicit_resolvers: dict = {}  # style is decided here, not by PyYAML's 1.1 resolver
 
     def represent_str(dumper: Any, s: str) -> Any:
+        bad = _UNREADABLE.search(s)
+        if bad:
+            from .filters import ChartFail
+
+            raise ChartFail(f"to_yaml: a string holds the control character U+{ord(bad.group()):04X}, which "
+                            "Helm's toYaml cannot write (it prints nothing); encode it (b64enc) instead")
+        s = str(s)  # the C emitter takes exact strings (a file's text may be a str subclass)
         style = "|" if "\n" in s else ('"' if _quoted(s) else None)
         return dumper.represent_scalar("tag:yaml.org,2002:str", s, style=style)
 

@@ -34,6 +34,8 @@ TREE = {
     "files/blank-lines.txt": "a\n\nb\n",
     "files/one-line.json": '{"title": "Latency", "refresh": "30s"}',
     "files/long.txt": "word " * 30 + "end",
+    "files/blob.bin": b"\x00\xff\xfe\x89PNG\r\n",
+    "files/big.bin": bytes(range(256)),
     "charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
     "charts/sub/data.txt": "s\n",
     "charts/sub/conf/x.bak": "1\n",
@@ -76,11 +78,11 @@ IGNORE_CASES = [
 ]
 
 
-def _write_tree(root: Path, tree: dict[str, str]) -> None:
+def _write_tree(root: Path, tree: dict[str, str | bytes]) -> None:
     for rel, text in tree.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def _configmap(name: str, body: str) -> str:
@@ -148,15 +150,20 @@ FUNCTION_CASES = [
     ("lines-blank", '.Files.Lines "files/blank-lines.txt"', 'files.lines("files/blank-lines.txt")'),
     ("lines-missing", '.Files.Lines "nope"', 'files.lines("nope")'),
     ("config", '(.Files.Glob "conf/*").AsConfig', 'files.glob("conf/*").as_config()'),
-    ("config-all", '(.Files.Glob "files/*").AsConfig', 'files.glob("files/*").as_config()'),
+    ("config-all", '(.Files.Glob "files/*.{txt,json}").AsConfig', 'files.glob("files/*.{txt,json}").as_config()'),
+    ("config-not-utf8", '(.Files.Glob "files/blob.bin").AsConfig', 'files.glob("files/blob.bin").as_config()'),
     ("config-none", '(.Files.Glob "none/*").AsConfig', 'files.glob("none/*").as_config()'),
     ("secrets", '(.Files.Glob "{conf,files}/*").AsSecrets', 'files.glob("{conf,files}/*").as_secrets()'),
     ("glob-get", '(.Files.Glob "conf/*").Get "conf/b.txt"', 'files.glob("conf/*").get("conf/b.txt")'),
     ("glob-of-glob", '((.Files.Glob "conf/**").Glob "*/sub/*").AsConfig',
      'files.glob("conf/**").glob("*/sub/*").as_config()'),
-    ("digest", '(.Files.Glob "files/*").AsConfig | sha256sum', 'files.glob("files/*").as_config() | sha256'),
+    ("digest", '(.Files.Glob "files/*.txt").AsConfig | sha256sum', 'files.glob("files/*.txt").as_config() | sha256'),
     ("count", 'len (.Files.Glob "**")', 'files.glob("**") | length'),
     ("b64", '.Files.Get "conf/app.ini" | b64enc', 'files.get_bytes("conf/app.ini") | b64enc'),
+    # a file that is not UTF-8 (a compressed CRD bundle): Go's strings keep its bytes
+    ("binary-b64", '.Files.Get "files/blob.bin" | b64enc', 'files.get("files/blob.bin") | b64enc'),
+    ("binary-digest", '.Files.Get "files/big.bin" | sha256sum', 'files.get("files/big.bin") | sha256'),
+    ("binary-secrets", '(.Files.Glob "files/*.bin").AsSecrets', 'files.glob("files/*.bin").as_secrets()'),
 ]
 
 
@@ -169,6 +176,16 @@ def test_files_functions_give_what_helm_gives(ref_tools, tmp_path, capsys):
     assert sorted(got) == sorted(expected)
     for key in expected:
         assert got[key] == expected[key], key
+
+
+def test_as_config_of_a_file_helm_cannot_write_is_an_error(tmp_path, capsys):
+    """Helm's AsConfig prints nothing for a file holding U+007F (go-yaml cannot read its
+    own output back); kcompile says so at the template line instead."""
+    chart = tmp_path / "chart"
+    _write_tree(chart, {"Chart.yaml": "apiVersion: v2\nname: bin\nversion: 0.1.0\n", "files/big.bin": bytes(range(256)),
+                        "templates/cm.yaml.j2": _configmap("bin", "  x: {{ files.glob('files/*').as_config() | quote }}\n")})
+    err = _build_error(capsys, tmp_path, chart)
+    assert "templates/cm.yaml.j2:6: to_yaml: a string holds the control character U+007F" in err
 
 
 def test_a_glob_pattern_cannot_make_a_build_slow(tmp_path, capsys):
