@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from ..errors import KcompileError, display_path
 
@@ -217,3 +218,9 @@ class Root:
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
             found.extend(prefix + n for n in names)
         return sorted(found)
+
+
+def is_remote(entry: Any) -> bool:
+    """A resource or base entry naming a remote location (git repository or URL); kept
+    here, light, so that a local build never imports the remote loader."""
+    return isinstance(entry, str) and ("://" in entry or entry.startswith(("git@", "github.com/", "git::")))

@@ -75,9 +75,17 @@ class OverlayFile:
 
     def _canonical_names(self) -> None:
         """Field names match case-insensitively, as Kustomize's (JSON) decoding does:
-        ``patchesJSON6902`` is ``patchesJson6902``. Keys are renamed in place, in order."""
-        if all(k in SUPPORTED_FIELDS for k in self.data):
-            return
+        ``patchesJSON6902`` is ``patchesJson6902``, and inside the typed entries too
+        (``fieldpath`` in a replacement's source is ``fieldPath``). Keys are renamed in
+        place, in order."""
+        if not all(k in SUPPORTED_FIELDS for k in self.data):
+            self._canonical_top_names()
+        for pattern, names in NESTED_FIELDS:
+            for _, entry in _matching(self.data, pattern.split(".")):
+                if isinstance(entry, dict) and not all(k in names for k in entry):
+                    _rename_case_insensitively(entry, names)
+
+    def _canonical_top_names(self) -> None:
         by_lower = {k.lower(): k for k in (*SUPPORTED_FIELDS, *UNSUPPORTED_FIELDS)}
         renamed: dict[str, Any] = {}
         for key, value in self.data.items():
@@ -132,6 +140,58 @@ class OverlayFile:
                     continue
                 dotted = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
                 raise self.error(f"{dotted!r} must be {shape}, found {_shape_of(value)}", *path)
+
+
+# The field names of the typed entries inside an overlay's fields ('*': any list item),
+# for matching them case-insensitively as Kustomize's decoding does. Maps of the user's
+# keys (labels, values, patch contents) are not listed: their keys stay as written.
+_SELECTOR = ("group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")
+_GENERATOR = ("name", "namespace", "behavior", "files", "literals", "envs", "env", "options", "type")
+_GENERATOR_OPTIONS = ("labels", "annotations", "disableNameSuffixHash", "immutable")
+_IMAGE = ("name", "newName", "newTag", "digest", "tagSuffix")
+_REPLACE_OPTIONS = ("delimiter", "index", "create")
+NESTED_FIELDS: tuple[tuple[str, frozenset[str]], ...] = tuple((k, frozenset(v)) for k, v in (
+    ("patches.*", ("path", "patch", "target", "options")),
+    ("patches.*.target", _SELECTOR),
+    ("patches.*.options", ("allowNameChange", "allowKindChange")),
+    ("patchesJson6902.*", ("path", "patch", "target")),
+    ("patchesJson6902.*.target", _SELECTOR),
+    ("images.*", _IMAGE),
+    ("imageTags.*", _IMAGE),
+    ("replicas.*", ("name", "count")),
+    ("replacements.*", ("path", "source", "targets")),
+    ("replacements.*.source", (*_SELECTOR, "fieldPath", "options")),
+    ("replacements.*.source.options", _REPLACE_OPTIONS),
+    ("replacements.*.targets.*", ("select", "reject", "fieldPaths", "options")),
+    ("replacements.*.targets.*.select", _SELECTOR),
+    ("replacements.*.targets.*.reject.*", _SELECTOR),
+    ("replacements.*.targets.*.options", _REPLACE_OPTIONS),
+    ("labels.*", ("pairs", "includeSelectors", "includeTemplates", "fields")),
+    ("configMapGenerator.*", _GENERATOR),
+    ("secretGenerator.*", _GENERATOR),
+    ("configMapGenerator.*.options", _GENERATOR_OPTIONS),
+    ("secretGenerator.*.options", _GENERATOR_OPTIONS),
+    ("generatorOptions", _GENERATOR_OPTIONS),
+    ("vars.*", ("name", "objref", "fieldref")),
+    ("vars.*.objref", ("kind", "name", "namespace", "apiVersion", "group", "version")),
+    ("vars.*.fieldref", ("fieldpath",)),
+    ("sortOptions", ("order", "legacySortOptions")),
+    ("sortOptions.legacySortOptions", ("orderFirst", "orderLast")),
+    ("helmGlobals", ("chartHome", "configHome")),
+))
+
+
+def _rename_case_insensitively(entry: dict, names: frozenset[str]) -> None:
+    """Rename ``entry``'s keys to their canonical spelling; of two spellings of one field
+    the later wins, as in Go's decoding."""
+    by_lower = {n.lower(): n for n in names}
+    renamed: dict[str, Any] = {}
+    for key, value in entry.items():
+        name = by_lower.get(key.lower(), key) if isinstance(key, str) else key
+        renamed.pop(name, None)
+        renamed[name] = value
+    entry.clear()
+    entry.update(renamed)
 
 
 # The shape of every overlay field whose value has one (Kustomize reads the file into

@@ -34,13 +34,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import KcompileError
+from .files import is_remote  # noqa: F401  (re-exported)
 
 VENDOR_DIR = os.path.join(".kcompile", "vendor", "remotes")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def is_remote(entry: Any) -> bool:
-    return isinstance(entry, str) and ("://" in entry or entry.startswith(("git@", "github.com/", "git::")))
 
 
 class RemoteSpec:

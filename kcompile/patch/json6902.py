@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import KcompileError
 
 
-def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None, line: int | None = None) -> dict:
+def apply_json6902(obj: dict, operations: list[dict], *, file: str | None = None, line: Any = None) -> dict:
     """Apply ``operations`` to ``obj``; returns the patched object (``obj`` untouched).
 
     A failed operation (missing path, failed ``test``, bad op) is a KcompileError that
-    names the operation.
+    names the operation. ``line`` may be a callable finding the line (for that message).
     """
     import jsonpatch
     import jsonpointer

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KcompileError
+from ..load.files import is_remote
 from ..load.overlay import OverlayFile, find_overlay_file
 from ..model import Resource
 from ..yaml.read import load_documents
@@ -112,9 +113,12 @@ def _accumulate_all(b: Build, ov: OverlayFile, acc: Accumulation, chart_values: 
 
     for i, entry in enumerate(ov.get("components", [])):
         where = ov.where("components", i)
-        from ..load.remote import is_remote, remote_path
+        if is_remote(entry):
+            from ..load.remote import remote_path
 
-        path = remote_path(b, entry, where) if is_remote(entry) else b.files.directory(ov.dir, entry, where)
+            path = remote_path(b, entry, where)
+        else:
+            path = b.files.directory(ov.dir, entry, where)
         if not path.is_dir():
             raise KcompileError(f"component {entry!r} is not a directory", *where)
         sub = b.overlay_file(path, where)
@@ -158,9 +162,9 @@ def _load_configurations(b: Build, ov: OverlayFile, acc: Accumulation) -> None:
 
 def _load_entry(b: Build, ov: OverlayFile, entry: Any, where: tuple,
                 chart_values: list[tuple[str, dict]], acc: Accumulation) -> list[Resource]:
-    from ..load.remote import is_remote, remote_path
-
     if is_remote(entry):  # the pinned copy of a remote base or file (kcompile vendor)
+        from ..load.remote import remote_path
+
         path = remote_path(b, entry, where)
         if path.is_file():
             return b.load_resource_file(path, where)

@@ -90,10 +90,10 @@ def transform(b: Build, ov: OverlayFile, resources: list[Resource], config: Any 
 
 def _patch_from(b: Build, ov: OverlayFile, path: Any, entry: dict | None, where: tuple,
                 inline_ok: bool = False, force_json6902: bool = False):
-    line = None
+    line: Any = None
     if (entry is not None and entry.get("patch") is not None) or (inline_ok and "\n" in str(path)):
-        # the 'patch:' key line; the text starts on the line after it
-        line = ov.line_of(*(_field_path(ov, entry) + ("patch",))) if entry is not None else where[1]()
+        # the 'patch:' key line (the text starts on the line after it), found when needed
+        line = (lambda: ov.line_of(*(_field_path(ov, entry) + ("patch",)))) if entry is not None else where[1]
     return patch_from(b, ov.dir, str(ov.path), line, path, entry, where, inline_ok, force_json6902)
 
 
@@ -137,7 +137,8 @@ def apply_replacement_entries(b: Build, base_dir: Path, entries: list, file: str
 
     index = ResourceIndex(resources)  # shared by every entry, kept up to date by each
     for i, entry in enumerate(entries):
-        where = (file, line_of(i))
+        # The line is found only for a message (finding it composes the overlay again).
+        where = (file, lambda i=i: line_of(i))
         if isinstance(entry, dict) and entry.get("path") and not entry.get("source"):
             path = b.files.file(base_dir, entry["path"], where)
             docs = load_documents(b.files.read_text(path, where), str(path))

@@ -24,11 +24,11 @@ class Patch:
     """A parsed patch: strategic-merge documents or JSON 6902 operations, where it was
     declared, its target selector and options."""
 
-    def __init__(self, file: str, line: int | None, smp: list[Document] | None = None,
+    def __init__(self, file: str, line: int | None | Callable[[], int | None], smp: list[Document] | None = None,
                  ops: list[dict[str, Any]] | None = None, target: Target | None = None,
                  allow_name_change: bool = False, allow_kind_change: bool = False, source: str = "") -> None:
         self.file = file  # the patch file, or the overlay for inline patches
-        self.line = line
+        self._line = line  # or a callable finding it, for an inline patch (see ``line``)
         self.smp = smp
         self.ops = ops
         self.target = target
@@ -36,6 +36,23 @@ class Patch:
         self.allow_kind_change = allow_kind_change
         self.source = source
         self.declared: tuple = (file, line)  # the overlay entry declaring the patch
+
+    @property
+    def line(self) -> int | None:
+        """The patch's line; for an inline patch found on first use (that composes the
+        overlay file again: a build whose patches all apply never needs it)."""
+        if callable(self._line):
+            self._line = self._line()
+        return self._line
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+    @property
+    def line_finder(self) -> int | None | Callable[[], int | None]:
+        """The line, or the callable that finds it, without finding it."""
+        return self._line
 
     def target_error(self, message: str) -> KcompileError:
         return KcompileError(message, *self.declared)
@@ -53,19 +70,23 @@ def parse_patch(
     docs: list[Document] | None = None,
 ) -> Patch:
     """Parse patch text into a :class:`Patch` (strategic-merge or JSON 6902).
-    ``docs``, if given, are the already parsed documents of ``text``."""
+    ``docs``, if given, are the already parsed documents of ``text``. ``line`` (of an
+    inline patch) may be a callable that finds it: a JSON 6902 patch calls it only for a
+    message."""
+    find_line = line if callable(line) else (lambda: line)
     try:
         if docs is None:
             docs = load_documents(text, file)
     except KcompileError as e:
-        if inline and e.line is not None and line is not None:
-            e.line = line + e.line  # inline text starts on the line after 'patch: |'
+        if inline and e.line is not None and find_line() is not None:
+            e.line = find_line() + e.line  # inline text starts on the line after 'patch: |'
         raise
-    if inline:
-        for d in docs:
-            d.line = (line or 0) + d.line
     if not docs:
         raise KcompileError("empty patch", file, line)
+    if inline and not (isinstance(docs[0].data, list) or force_json6902):
+        line = find_line()  # strategic-merge documents carry their lines
+        for d in docs:
+            d.line = (line or 0) + d.line
     options = options or {}
     patch = Patch(
         file=file,
@@ -169,7 +190,7 @@ def apply_patch(resources: list[Resource], patch: Patch, merge: "StrategicMerger
 def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger",
                warn: Callable[[KcompileError], None] | None = None) -> bool:
     """Patch ``r`` in place; True if the patch deleted it (``$patch: delete``)."""
-    name, ns, kind = r.name, r.namespace, r.kind
+    name, ns, kind, api_version = r.name, r.namespace, r.kind, r.body.get("apiVersion")
     if patch.allow_name_change or patch.allow_kind_change:
         r.store_previous()
     body = deep_copy(doc.data)
@@ -181,6 +202,12 @@ def _apply_smp(r: Resource, doc: Document, patch: Patch, merge: "StrategicMerger
     merge.drop_empty_values(r, result)
     r.body = result
     md = r.metadata
+    # The object keeps its apiVersion whatever the patch says (Kustomize gives the patch
+    # the object's group and version before merging: a v1beta1 patch of a v1 object).
+    if api_version is None:
+        r.body.pop("apiVersion", None)
+    else:
+        r.body["apiVersion"] = api_version
     if not patch.allow_kind_change:
         r.body["kind"] = kind
     if not patch.allow_name_change:
@@ -211,8 +238,8 @@ def _apply_json6902(resources: list[Resource], patch: Patch, index: ResourceInde
         _no_match(patch, warn)
     for r in selected:
         r.store_previous()
-        r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line)
-        r.patched_by.append((patch.file, patch.line))
+        r.body = apply_json6902(r.body, patch.ops or [], file=patch.file, line=patch.line_finder)
+        r.patched_by.append((patch.file, patch.line_finder))
     index.refresh(selected)
     return resources
 

@@ -23,11 +23,15 @@ DEFAULT_FIELD_PATH = "metadata.name"
 
 
 def split_path(path: str) -> list[str]:
-    """'a.b.[name=x.y].c' -> ['a', 'b', '[name=x.y]', 'c'] (dots inside [] kept)."""
+    """'a.b.[name=x.y].c' -> ['a', 'b', '[name=x.y]', 'c'] (dots inside [] kept);
+    a dot written ``\\.`` is part of the key (``labels.example\\.com/role``), as in Kustomize."""
     parts: list[str] = []
     cur = ""
     depth = 0
     for ch in path:
+        if ch == "." and cur.endswith("\\"):
+            cur = cur[:-1] + "."
+            continue
         if ch == "[":
             depth += 1
         elif ch == "]":

@@ -100,6 +100,8 @@ def field_location(resource: Resource, segments: list) -> tuple[str | None, int 
         for patch_file, patch_line in reversed(resource.patched_by):
             if not patch_file:
                 continue
+            if callable(patch_line):  # an inline JSON 6902 patch's line, found now
+                patch_line = patch_line()
             line = _line_in_patch(patch_file, patch_line, segments, resource.body)
             if line is not None:
                 return patch_file, line

@@ -50,7 +50,8 @@ _COLLECTION_KEY_HINTS = ("]:", "}:", "] :", "} :")  # (tabs never reach this pat
 _COLLECTION_KEY = re.compile(r"[\]}][ \t]*:(?=\s|$)")
 # A flow-mapping key without ':' ('{a: 1, 2}', '{[a]}', '{a: 1, [b]}'): a number, bool,
 # null or collection. Middle items of number lists ('[1, 2, 3]') and flow lists of
-# lists or maps ('[{a: 1}, {b: 2}]') match too: they take the libyaml path.
+# lists or maps ('[{a: 1}, {b: 2}]') match too: for those texts yaml-rs' result is kept
+# only if every key in it is a string.
 _BARE_FLOW_KEY = re.compile(
     r"[{,][ \t\n]*(?:[\[{]|(?:[-+._~0-9][^\s,\[\]{}#:]*|[tT]rue|TRUE|[fF]alse|FALSE|[nN]ull|NULL)[ \t\n]*[,}])"
 )
@@ -82,8 +83,6 @@ def _tokens_agree(text: str, keep_text: bool) -> bool:
     """Do yaml-rs and go-yaml's rules read every number-like plain token alike, and
     is every key a string?"""
     if any(h in text for h in _COLLECTION_KEY_HINTS) and _COLLECTION_KEY.search(text):
-        return False
-    if "{" in text and _BARE_FLOW_KEY.search(text):
         return False
     tokens = {t[1:] for t in set(_SCAN.findall(text))}
     first = _FIRST_TOKEN.match(text)
@@ -136,6 +135,23 @@ def _judge(token: str, keep_text: bool) -> bool:
     return type(ours) is type(theirs) and (ours == theirs or ours != ours)  # nan != nan
 
 
+def _string_keys(value: Any) -> bool:
+    """Is every map key inside ``value`` a string? (Checked only for texts whose flow
+    collections may hold a bare key: lists of maps, '[{a: 1}, {b: 2}]', mostly.)"""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    return False
+                if isinstance(x, (dict, list)):
+                    stack.append(x)
+        elif isinstance(v, list):
+            stack.extend(x for x in v if isinstance(x, (dict, list)))
+    return True
+
+
 def _document_lines(text: str) -> list[int] | None:
     """The 1-based line each document's content starts on, as libyaml reports it;
     None if a document's root is a block scalar (YAML 1.1 and 1.2 indent those apart)."""
@@ -186,7 +202,9 @@ def load_documents(text: str, keep_text: bool = False) -> list[Document] | None:
     if any(c in text for c in _FLOW_INDICATOR_HINTS) and _FLOW_INDICATOR.search(text):
         return None
     if text and not text.endswith("\n"):
-        return None  # a block scalar ending the stream has no final line break: see _yamlload
+        if "|" in text or ">" in text:
+            return None  # a block scalar ending the stream has no final line break: see _yamlload
+        text += "\n"  # (an inline patch written '|-'): without block scalars, the same documents
     if ">" in text and _FOLDED_HEADER.search(text):
         return None  # go-yaml reads these folded scalars differently (scalars.go_folded)
     tail = text.rstrip()
@@ -202,6 +220,8 @@ def load_documents(text: str, keep_text: bool = False) -> list[Document] | None:
         result = loads(text, parse_datetime=False)
     except Exception:  # noqa: BLE001 - errors are reported by the libyaml path
         return None
+    if "{" in text and _BARE_FLOW_KEY.search(text) and not _string_keys(result):
+        return None  # a flow-mapping key that is a number, bool, null or collection
     if len(lines) <= 1:
         datas = [result] if lines else []
     elif isinstance(result, list) and len(result) == len(lines):

@@ -17,7 +17,8 @@ from .scalars import Document
 # are not allowed"): C0 controls but tab and line breaks, DEL, C1 controls but NEL,
 # U+FFFE and U+FFFF. A NUL must not silently end a document.
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_PRINTABLE_CLASS = "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+_not_printable: Any = None  # compiled on first use (3 ms: only texts that are not plain ASCII need it)
 # How deeply collections may nest. Kubernetes objects nest a few dozen levels at most;
 # every stage after reading (merging, validation, writing) may then recurse safely.
 MAX_DEPTH = 256
@@ -46,14 +47,18 @@ def load_documents(text: str, filename: str | None = None, keep_text: bool = Fal
 
 
 def check_characters(text: str, filename: str | None) -> None:
-    """Refuse characters YAML does not allow (see ``_NOT_PRINTABLE``), naming the line
+    """Refuse characters YAML does not allow (see ``_NOT_PRINTABLE_CLASS``), naming the line
     and the character's code point, never the text around it (it may be a secret)."""
     if text.isascii():
         if not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
             return
-    elif _NOT_PRINTABLE.search(text) is None:
-        return
-    m = _NOT_PRINTABLE.search(text)
+    else:
+        global _not_printable
+        if _not_printable is None:
+            _not_printable = re.compile(_NOT_PRINTABLE_CLASS)
+        if _not_printable.search(text) is None:
+            return
+    m = re.search(_NOT_PRINTABLE_CLASS, text)
     assert m is not None
     from ..errors import KcompileError
 
