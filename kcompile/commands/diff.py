@@ -10,6 +10,7 @@ untruncated report per overlay.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -38,9 +39,52 @@ def _build_objects(overlay: Path, options) -> list[dict]:
     return [r.body for r in build(overlay, options).resources]
 
 
-def run(args: argparse.Namespace) -> int:
-    import os
+def _build_at_revision(snap, overlay: Path, options) -> list[dict]:
+    """The objects of ``overlay`` at the snapshot's revision; its errors and warnings name
+    the repository's paths (``overlays/prod/kcompile.yaml:3``), never the export's."""
+    import contextlib
+    import io
 
+    from ..errors import KcompileError
+
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            return _build_objects(overlay, options)
+    except KcompileError as e:
+        if e.file:
+            e.file = snap.repository_path(e.file)
+        e.message = f"{snap.repository_text(e.message)} (at {snap.ref})"
+        raise
+    finally:
+        for line in snap.repository_text(said.getvalue()).splitlines(keepends=True):
+            sys.stderr.write(f"{line.rstrip()} (at {snap.ref})\n" if line.startswith("kcompile: warning:") else line)
+
+
+def _check_output_dir(path: str | None) -> None:
+    """--output-dir must be a directory or absent: said before anything is built."""
+    from ..errors import KcompileError
+
+    if path and os.path.lexists(path) and not os.path.isdir(path):
+        raise KcompileError(f"--output-dir {path} exists and is not a directory")
+
+
+def _write_reports(out: Path, titles: list[str], plans: list) -> None:
+    from ..errors import KcompileError
+    from ..report import render_json, render_markdown
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for title, p in zip(titles, plans):
+            stem = title.strip("/").replace("/", "_") or "root"
+            (out / f"{stem}.md").write_text(render_markdown(p, [title], limit=10**12), encoding="utf-8")
+            (out / f"{stem}.json").write_text(render_json(p), encoding="utf-8")
+    except OSError as e:
+        where = e.filename if isinstance(e.filename, str) else str(out)
+        raise KcompileError(f"--output-dir: cannot write {where}: {e.strerror or e}") from None
+
+
+def run(args: argparse.Namespace) -> int:
     from ..build import BuildOptions
     from ..load.files import find_repo_root
     from ..load.gitref import Snapshot
@@ -56,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     def mask(objects: list[dict]) -> list[dict]:
         return mask_secrets(objects, lambda v: keyed_digest(key, v))
 
+    _check_output_dir(args.output_dir)
     work_opts = build_options(args)
     first = Path(args.overlays[0])
     repo_root = find_repo_root(first if first.exists() else Path.cwd())
@@ -82,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
                 raise KcompileError(f"overlay {args.overlays[i]} exists neither in the working tree nor at "
                                     f"{args.base_ref}")
-            before = mask(_build_objects(base_path, base_opts))
+            before = mask(_build_at_revision(snap, base_path, base_opts))
             after = mask(_build_objects(path, work_opts))
             return compute_plan(before, after, environment=path.as_posix(), base_revision=None)
 
@@ -91,12 +136,7 @@ def run(args: argparse.Namespace) -> int:
     for p in plans:
         p.base_ref = args.base_ref  # type: ignore[attr-defined]
     if args.output_dir:
-        out = Path(args.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for title, p in zip(titles, plans):
-            stem = title.strip("/").replace("/", "_") or "root"
-            (out / f"{stem}.md").write_text(render_markdown(p, [title], limit=10**12), encoding="utf-8")
-            (out / f"{stem}.json").write_text(render_json(p), encoding="utf-8")
+        _write_reports(Path(args.output_dir), titles, plans)
     if args.format == "json":
         sys.stdout.write(render_json(plans))
     elif args.format == "markdown":

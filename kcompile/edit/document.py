@@ -35,12 +35,23 @@ class OverlayDocument:
         yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
         yaml.explicit_start = body.lstrip().startswith("---")
         self.yaml = yaml
+        from ..yaml.read import load_documents
+
+        # kcompile's own reader first: control characters and nesting past 256 levels
+        # are errors with their line there, as in a build
+        load_documents(body, str(path))
         try:
             data = yaml.load(body) if body.strip() else None
         except YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             raise KcompileError(f"invalid YAML: {getattr(e, 'problem', None) or e}", str(path),
                                 mark.line + 1 if mark is not None else None) from None
+        except ValueError:  # Python turns at most 4300 digits into an int
+            import re
+
+            m = re.search(r"[0-9]{4300,}", body)
+            raise KcompileError("a number of more than 4300 digits cannot be edited", str(path),
+                                body.count("\n", 0, m.start()) + 1 if m else None) from None
         if data is None:
             from ruamel.yaml.comments import CommentedMap
 

@@ -78,11 +78,51 @@ class Snapshot:
             data = _git(self.repo, "archive", "--format=tar", self.commit, *(["--", *literal] if paths else []),
                         binary=True)
         self.path = Path(tempfile.mkdtemp(prefix="kcompile-ref-"))
-        if data:
-            with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # type: ignore[arg-type]
-                tar.extractall(self.path, filter="data")
-        (self.path / ".kcompile").mkdir(exist_ok=True)  # marks the snapshot's repository root
+        try:  # removed on every way out, an interrupt included (no __exit__ if this raises)
+            if data:
+                with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # type: ignore[arg-type]
+                    try:
+                        tar.extractall(self.path, filter="data")
+                    except tarfile.FilterError as e:
+                        raise self._refused(e) from None
+            (self.path / ".kcompile").mkdir(exist_ok=True)  # marks the snapshot's repository root
+        except BaseException:
+            self.__exit__()
+            raise
         return self
+
+    def _refused(self, e: "tarfile.FilterError") -> KcompileError:
+        """A file git holds at the revision that the export refuses to write (a symlink
+        leading out of the exported tree, a device), named by its repository path."""
+        member = e.tarinfo
+        what = {tarfile.AbsoluteLinkError: f"a symlink to an absolute path ({member.linkname})",
+                tarfile.LinkOutsideDestinationError: f"a symlink leading out of the repository ({member.linkname})",
+                tarfile.SpecialFileError: "not a regular file, directory or symlink"}.get(type(e), str(e))
+        shown = os.path.relpath(self.repo / member.name)
+        return KcompileError(f"{what} at {self.ref}: the revision is built from an exported copy, where such a "
+                             "file cannot be written", shown)
+
+    def repository_path(self, path: str) -> str:
+        """A path inside the export as the same path in the repository."""
+        assert self.path is not None
+        for export in {str(self.path), os.path.realpath(self.path)}:
+            if path == export or path.startswith(export + os.sep):
+                return str(self.repo) + path[len(export):]
+        return path
+
+    def repository_text(self, text: str) -> str:
+        """``text`` (a message) with every path into the export, absolute or as shown
+        relative to the working directory, made the repository's path as shown."""
+        import re
+
+        from ..errors import display_path
+
+        assert self.path is not None
+        exports = {str(self.path), os.path.realpath(self.path)}
+        exports |= {display_path(e) for e in exports}
+        pattern = "|".join(re.escape(e) for e in sorted(exports, key=len, reverse=True))
+        return re.sub(rf"(?<![\w./-])(?:{pattern})((?:/[^\s:'\"()]*)?)",
+                      lambda m: display_path(str(self.repo) + m.group(1)), text)
 
     def _rel(self, path: Path) -> str:
         return Path(os.path.relpath(path.resolve(), self.repo)).as_posix()
@@ -90,6 +130,7 @@ class Snapshot:
     def __exit__(self, *exc: object) -> None:
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
 
     def map(self, path: Path) -> Path:
         """Where a working-tree path lies inside the snapshot."""

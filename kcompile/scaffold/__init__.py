@@ -50,13 +50,23 @@ def init(directory: str | os.PathLike[str]) -> list[str]:
 
     root = Path(directory)
     files = dict(FILES, **{".kcompile.schema.json": schema_text()})
-    existing = [rel for rel in files if (root / rel).exists()]
+    existing = [rel for rel in files if os.path.lexists(root / rel)]
     if existing:
         raise KcompileError(f"{root / existing[0]} exists already; kcompile init writes only into a new "
                             "repository (nothing was written)")
+    for rel in files:
+        for parent in (root / rel).parents:  # up to the root: a file where a directory goes
+            if os.path.lexists(parent) and not parent.is_dir():
+                raise KcompileError(f"{parent} exists and is not a directory; kcompile init writes only into a "
+                                    "new repository (nothing was written)")
+            if parent == root:
+                break
     for rel, text in files.items():
         path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "x", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            raise KcompileError(f"cannot write {path}: {e.strerror or e}") from None
     return sorted(files)

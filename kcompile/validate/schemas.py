@@ -184,7 +184,16 @@ def schema_findings(resources: list[Resource], kube_version: str | None, extra_s
             continue
         if v.is_valid(r.body):
             continue
-        for e in v.iter_errors(r.body):
+        try:
+            errors = list(v.iter_errors(r.body))
+        except ValueError as e:
+            if "Recursion limit" not in str(e):
+                raise
+            # jsonschema-rs turns each error's instance back into Python values and stops
+            # past 254 levels, while a document may nest 256 (the reader's limit)
+            findings.append(Finding("error", r, [], "nested too deeply to be schema-checked (more than 254 levels)"))
+            continue
+        for e in errors:
             segments = list(e.instance_path)
             msg = _message(e)
             if r.kind == "Secret" and segments and segments[0] != "metadata":  # any field but its metadata

@@ -107,6 +107,21 @@ CASES = {
                             "list index 300000000 is larger than 65536", None),
     "set-huge-integer": (chart(), ["build", "ov", "--set", "r.x=" + "9" * 5000, "--set", "r.y[x]=1"],
                          None, "cannot read the key path", None),
+    # found by the fuzz property (tests/errors/test_fuzz_commands.py)
+    "edit-overlay-with-a-huge-integer": ({"ov/kcompile.yaml": "resources: [d.yaml]\nreplicas:\n- name: web\n"
+                                          "  count: " + "9" * 5000 + "\n", "ov/d.yaml": DEPLOY},
+                                         ["edit", "ov", "set", "namespace", "x"], "ov/kcompile.yaml:4",
+                                         "a number of more than 4300 digits cannot be edited", None),
+    "edit-overlay-with-a-nul": ({"ov/kcompile.yaml": "resources: [d.yaml]\nnamePrefix: a\0b\n", "ov/d.yaml": CM},
+                                ["edit", "ov", "set", "namesuffix", "x"], "ov/kcompile.yaml:2",
+                                "control characters are not allowed (U+0000", None),
+    "edit-overlay-nested-deeply": ({"ov/kcompile.yaml": "resources: [d.yaml]\ncommonLabels: " + "[" * 300
+                                    + "]" * 300 + "\n", "ov/d.yaml": CM}, ["edit", "ov", "add", "label", "a:b"],
+                                   "ov/kcompile.yaml:1", "nested more than 256 levels", None),
+    "init-where-a-file-holds-a-directory-name": ({"charts/web": "mine\n"}, ["init"], None,
+                                                 "charts/web exists and is not a directory", None),
+    "init-below-a-file": ({"f": "mine\n"}, ["init", "f/new"], None, "cannot write f/new/", None),
+    "init-with-a-name-too-long": ({}, ["init", "x" * 300], None, "File name too long", None),
 }
 
 
@@ -162,3 +177,14 @@ def test_huge_integers_match_kubectl(tmp_path, ref_tools):
     want = load_one(theirs)
     # kubectl writes the overflowing ones plain, and reads them back as strings
     assert got == want, (got, want)
+
+
+def test_validating_an_object_nested_to_the_readers_limit(tmp_path):
+    """Found by the fuzz property: jsonschema-rs gives up past 254 levels when it reports
+    an error, while a document may nest 256; the object gets one finding, no crash."""
+    write_tree(tmp_path, {**ONE, "ov/d.yaml": CM + "deep: " + "[" * 255 + "]" * 255 + "\n"})
+    before = tree_digest(tmp_path)
+    proc = kcompile(["build", "ov", "-o", "out.yaml"], tmp_path)
+    assert_clean_failure(proc, None, "validation failed: 1 error(s)")
+    assert "ov/d.yaml:1: error: ConfigMap/a: nested too deeply to be schema-checked" in proc.stderr, proc.stderr
+    assert tree_digest(tmp_path) == before
