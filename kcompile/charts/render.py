@@ -35,7 +35,7 @@ def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None,
     root = str(chart_dir)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         name = frame.f_code.co_filename
-        if name.startswith(root):
+        if name.startswith(root) or name.endswith(".j2"):  # .j2: a file:// dependency's template
             found = (name, lineno)
     return found
 
