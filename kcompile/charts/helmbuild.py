@@ -65,8 +65,6 @@ def inflate_entries(b: Any, ov: Any, entries: list[tuple], globals_: Any, global
     """Inflate ``(helmCharts entry, where[, valuesInline as Kustomize reads it])`` of kustomization ``ov`` (also the
     HelmChartInflationGenerator plugin's configurations: ``default_namespace=False``, as
     Kustomize gives those no namespace of the kustomizations, so helm's is 'default')."""
-    from .helmcharts import ChartContext, inflate
-
     if not entries:
         return
     if not b.options.enable_helm:

@@ -11,7 +11,6 @@ fields are added on top.
 from __future__ import annotations
 
 import marshal
-import os
 import re
 import sys
 from pathlib import Path

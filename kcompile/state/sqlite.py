@@ -30,9 +30,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import KcompileError
-from .crypto import KEY_SIZE, fingerprint as _fingerprint  # noqa: F401  (kept for callers)
-from .masking import DIGEST_PREFIX, keyed_digest, mask_secrets  # noqa: F401  (re-exported for callers)
-from .store import SQLStateStore, current_user  # noqa: F401
+from .store import SQLStateStore
 from .storeio import os_error, sqlite_write_failure, why_not_writable
 
 APPLICATION_ID = 0x4B435354  # "KCST"

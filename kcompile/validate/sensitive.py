@@ -3,9 +3,11 @@
 A value copied out of a Secret (``replacements``, ``vars``) into a label, a replica count
 or an annotation is still secret: a finding about that field would quote it. After all
 checks ran, every finding's message is cleaned of the values the build's Secrets hold
-(``stringData`` values; ``data`` values both as written, in base64, and decoded): a value
-of four characters or more is replaced wherever it occurs, a shorter one where it is the
-whole quoted value (``'123'``, ``"123"``) or the whole field the finding is about.
+(``stringData`` values; ``data`` values both as written, in base64, and decoded): the
+field the finding is about is hidden when it is such a value or holds one of four
+characters or more; a value of eight characters or more is replaced wherever it occurs,
+a shorter one where it is a whole quoted value (``'123'``, ``"123"``). The object id and
+the field path are cleaned the same way.
 Only builds with findings pay for this, once per build.
 """
 
@@ -22,9 +24,11 @@ from . import Finding
 
 SENSITIVE = "(sensitive value)"
 
-# Shorter values are only hidden where they are a whole quoted value: "1" or "on" would
-# otherwise hide every digit or word of a message.
-_SUBSTRING_MIN = 4
+# Values this long are hidden wherever they occur; shorter ones where they are a whole
+# quoted value, or inside the field the finding is about (from 4 characters): "on",
+# "true" or "admin" would otherwise hide words of unrelated messages.
+_SUBSTRING_MIN = 8
+_FIELD_SUBSTRING_MIN = 4
 
 
 def secret_values(resources: Iterable[Resource]) -> set[str]:
@@ -79,14 +83,15 @@ def hide(message: str, values: set[str], field: Any = None) -> str:
     """``message`` with every Secret value of ``values`` replaced (module docstring)."""
     if field is not None and not isinstance(field, (dict, list)):
         text = str(field)
-        if text in values or any(len(v) >= _SUBSTRING_MIN and v in text for v in values):
+        if text in values or any(len(v) >= _FIELD_SUBSTRING_MIN and v in text for v in values):
             for shown in (json.dumps(field), repr(field), text):
                 message = message.replace(shown, SENSITIVE)
     for v in sorted(values, key=len, reverse=True):
+        if v not in message:
+            continue
+        message = re.sub("(['\"])" + re.escape(v) + r"\1", SENSITIVE, message)  # a whole quoted value
         if len(v) >= _SUBSTRING_MIN:
             message = message.replace(v, SENSITIVE)
-        elif v in message:
-            message = re.sub("(['\"])" + re.escape(v) + r"\1", SENSITIVE, message)
     return message
 
 
@@ -99,3 +104,5 @@ def hide_secret_values(findings: list[Finding], resources: list[Resource]) -> No
         return
     for f in findings:
         f.message = hide(f.message, values, _field_value(f.resource, f.segments) if f.segments else None)
+        # a value copied into a name or a key would show in the object id or the path
+        f.object, f.path = hide(f.object, values), hide(f.path, values)

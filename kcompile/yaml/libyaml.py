@@ -6,6 +6,7 @@ constructor, duplicate keys rejected, alias expansion bounded.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -374,6 +375,11 @@ def _yaml_message(e: yaml.MarkedYAMLError) -> str:
     if e.problem:
         parts.append(e.problem)
     msg = ", ".join(parts) or "invalid YAML"
+    if "for the tag '!" in msg and "for the tag '!!" not in msg:
+        # A local tag is most often an unquoted value that starts with '!' (a password):
+        # never echoed.
+        msg = re.sub(r"for the tag '![^']*'", "for a tag (not shown: an unquoted value starting with '!' "
+                     "is read as a YAML tag; quote it)", msg)
     return f"invalid YAML: {msg}"
 
 

@@ -87,6 +87,29 @@ def helm_objects(helm: Path, chart: Path, values: list[Path], sets: list[str], a
     return normalized([d.data for d in load_documents(proc.stdout) if d.data])
 
 
+def port_overlay(overlay: Path, chart: str, port: Path, values: list[str], namespace: str | None) -> Path:
+    """An overlay rendering the Jinja port at ``chart`` (relative to it) as release ``web``,
+    with the port's values files (their ``tpl`` strings in Jinja spelling)."""
+    overlay.mkdir(exist_ok=True)
+    for v in values:
+        text = (port / v).read_text()
+        for helm_spelling, jinja_spelling in TPL_SPELLING.items():
+            text = text.replace(helm_spelling, jinja_spelling)
+        (overlay / v).write_text(text)
+    (overlay / "kcompile.yaml").write_text(
+        f"charts:\n- chart: {chart}\n  release: web\n  valuesFiles: {values}\n"
+        + (f"  namespace: {namespace}\n" if namespace else ""))
+    return overlay
+
+
+def build_args(overlay: Path, sets: list[str], apis: list[str], kube: str | None) -> list[str]:
+    """``kcompile build`` of ``overlay`` with a case's --set, --api-versions and --kube-version."""
+    args = ["build", str(overlay), "--no-validate"]
+    args += [f for s in sets for f in ("--set", f"web.{s}")]
+    args += [f for a in apis for f in ("--api-versions", a)]
+    return args + (["--kube-version", kube] if kube else [])
+
+
 @pytest.mark.parametrize("name, values, sets, apis, kube, namespace", CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_port_renders_what_helm_renders(ref_tools, tmp_path, monkeypatch, capsys, name, values, sets, apis, kube,
@@ -103,22 +126,9 @@ def test_port_renders_what_helm_renders(ref_tools, tmp_path, monkeypatch, capsys
     # the whole port directory: a file:// dependency (../jinja-lib) is read where it lies
     shutil.copytree(port, tmp_path / "port", ignore=shutil.ignore_patterns("helm*"))
     (tmp_path / "chart").symlink_to(tmp_path / "port" / "jinja")
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    for v in values:
-        text = (port / v).read_text()
-        for helm_spelling, jinja_spelling in TPL_SPELLING.items():
-            text = text.replace(helm_spelling, jinja_spelling)
-        (overlay / v).write_text(text)
-    (overlay / "kcompile.yaml").write_text(
-        f"charts:\n- chart: ../chart\n  release: web\n  valuesFiles: {values}\n"
-        + (f"  namespace: {namespace}\n" if namespace else ""))
+    overlay = port_overlay(tmp_path / "overlay", "../chart", port, values, namespace)
     monkeypatch.chdir(tmp_path)
-    args = ["build", "overlay", "--no-validate", "--no-cache"]
-    args += [f for s in sets for f in ("--set", f"web.{s}")]
-    args += [f for a in apis for f in ("--api-versions", a)]
-    args += ["--kube-version", kube] if kube else []
-    assert main(args) == 0, capsys.readouterr().err
+    assert main(build_args(overlay, sets, apis, kube) + ["--no-cache"]) == 0, capsys.readouterr().err
     got = normalized([d.data for d in load_documents(capsys.readouterr().out)])
     # helm template leaves namespaces to the install; kcompile writes the instance's
     # namespace into every namespaced object (none here is cluster-scoped)

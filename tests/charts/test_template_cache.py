@@ -214,3 +214,34 @@ def test_secrets_from_the_command_line_are_never_cached(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     held = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
     assert base64.b64encode(b"from-the-repository") in held  # values of the repository's files: cached
+
+
+def test_the_ported_charts_render_through_the_caches_as_without_them(tmp_path, monkeypatch, capsys):
+    """The charts of tests/charts/ports (written in the shape of popular public charts;
+    test_ports.py checks they render what helm renders), built through every value set of
+    test_ports.py in turn, twice, with one shared cache directory: each build prints what a
+    --no-cache build prints."""
+    import shutil
+
+    from kcompile.cli import main
+
+    from test_ports import CASES, PORTS, build_args, port_overlay  # beside this file (tests/charts has no __init__)
+
+    monkeypatch.setenv("KCOMPILE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    for name in sorted({c[0] for c in CASES}):
+        shutil.copytree(PORTS / name, tmp_path / name, ignore=shutil.ignore_patterns("helm*"))
+    builds = 0
+    for _ in range(2):
+        for name, values, sets, apis, kube, namespace in CASES:
+            overlay = port_overlay(tmp_path / f"overlay-{name}-{len(values)}", f"../{name}/jinja", PORTS / name,
+                                   values, namespace)
+            args = build_args(overlay, sets, apis, kube)
+            outs = []
+            for extra in ([], ["--no-cache"]):
+                assert main(args + extra) == 0, capsys.readouterr().err
+                outs.append(capsys.readouterr().out)
+            assert outs[0] == outs[1], (name, values, sets)
+            builds += 1
+    assert builds == 2 * len(CASES)
+    assert list((tmp_path / "cache" / "template-renders").rglob("*"))

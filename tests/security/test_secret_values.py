@@ -113,6 +113,9 @@ CASES: dict[str, tuple[dict[str, str], list[str], int, tuple[str, ...]]] = {
     "Python error quoting a value": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\nx: {{ {}[values.pw ~ ''] }}{{ values.pw | int + 'a' }}\n"},
         ["build", "ov"], 1, ("ch/templates/s.yaml.j2:2:",)),
+    "an unquoted value starting with '!' (a YAML tag)": (
+        {"ov/kustomization.yaml": "resources: [s.yaml]\n", "ov/s.yaml": SECRET_FILE.replace("pw: CANARY", "pw: !CANARY")},
+        ["build", "ov"], 1, ("ov/s.yaml:5:", "a tag (not shown: an unquoted value starting with '!'")),
     "schema error on a Secret's data": (
         {"ov/kustomization.yaml": "resources: [s.yaml]\n",
          "ov/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  pw: [CANARY]\n"},
@@ -213,3 +216,55 @@ def test_helm_messages_hide_values(template, fragment, tmp_path, monkeypatch, ca
     code, out, err = run(capsys, "build", "ov", "--helm-command", str(ref_tools.helm))
     assert code == 1 and fragment in err, err
     assert CANARY not in out + err and CANARY_B64 not in out + err
+
+
+# -- the same, for generated values -------------------------------------------------------
+import os  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# a digit and an upper-case letter, so that no value is a word of kcompile's own messages
+VALUE = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@%+", min_size=10,
+                max_size=40).filter(lambda v: v[0].isalnum() and any(c.isdigit() for c in v)
+                                    and any(c.isupper() for c in v))
+# Places a value can be, each with the argv that fails or warns there (a cwd-relative tree).
+PLACES = {
+    "literal": ({"ov/kustomization.yaml": "secretGenerator:\n- name: s\n  literals: ['VALUE']\n"}, ["build", "ov"]),
+    "env line": ({"ov/kustomization.yaml": "secretGenerator:\n- name: s\n  envs: [a.env]\n",
+                  "ov/a.env": "pw VALUE\n"}, ["validate", "ov"]),
+    "rendered Secret": ({**CHART, "ov/kcompile.yaml": CHART["ov/kcompile.yaml"].replace("CANARY", "'VALUE'"),
+                         "ch/templates/s.yaml.j2": "kind: Secret\nstringData:\n  pw: {{ values.pw }}\n  x: y: z\n"},
+                        ["build", "ov"]),
+    "undefined from a value": ({**CHART, "ov/kcompile.yaml": CHART["ov/kcompile.yaml"].replace("CANARY", "'VALUE'"),
+                                "ch/templates/s.yaml.j2": "kind: Secret\nx: {{ values[values.pw] }}\n"},
+                               ["build", "ov"]),
+    "--set": ({**CHART, "ch/templates/s.yaml.j2": "kind: Secret\n"}, ["build", "ov", "--set", "r.pw:VALUE"]),
+    "replacement": ({"ov/kustomization.yaml": "resources: [s.yaml, d.yaml]\nreplacements:\n"
+                                              "- source: {kind: Secret, name: s, fieldPath: stringData.pw}\n"
+                                              "  targets: [{select: {kind: Deployment}, fieldPaths: [spec.replicas]}]\n",
+                     "ov/s.yaml": SECRET_FILE.replace("CANARY", "'VALUE'"), "ov/d.yaml": DEPLOYMENT}, ["build", "ov"]),
+}
+EXAMPLES = int(os.environ.get("KCOMPILE_SECRET_EXAMPLES", "15"))
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=VALUE)
+def test_no_generated_value_in_messages(place, value, capsys):
+    files, argv = PLACES[place]
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            os.chdir(d)
+            write_tree(Path(d), {k: v.replace("VALUE", value) for k, v in files.items()})
+            code, out, err = run(capsys, *[a.replace("VALUE", value) for a in argv])
+        finally:
+            os.chdir(cwd)
+    assert "internal error" not in err
+    printed = err if code == 0 and argv[0] == "build" else out + err  # a build that succeeds prints the Secret
+    for shown in (value, base64.b64encode(value.encode()).decode()):
+        assert shown not in printed, (place, printed)
