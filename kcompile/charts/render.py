@@ -147,6 +147,7 @@ class _Instance:
         # --set values for this release: a render holding a Secret is not cached then, since
         # caches never keep a Secret value that is not in the repository's files
         self.cache_secrets = True
+        self.include_crds = True
 
 
 def render_chart(
@@ -161,6 +162,7 @@ def render_chart(
     kube_version: str | None = None,
     api_versions: tuple[str, ...] | list[str] = (),
     root: Any = None,
+    include_crds: bool = True,
 ) -> list[Resource]:
     """Render one chart instance (see module docstring) into objects.
 
@@ -170,12 +172,14 @@ def render_chart(
     parses YAML text (default :func:`kcompile.yaml.read.load_documents`; the build passes its
     parse cache). ``kube_version`` and ``api_versions`` are ``capabilities`` in templates.
     Every chart file is read through ``root`` (a :class:`kcompile.load.files.Root`;
-    default: one confined to the chart directory).
+    default: one confined to the chart directory). ``include_crds``: the objects of the
+    charts' ``crds/`` come first (an entry's ``includeCRDs: false`` leaves them out).
     """
     parse = parse or load_documents
     chart = Chart(chart_dir, parse, root=root)
     merged = merge_layers(list(layers), list(set_values), release, defaults=chart.own_values)
     instance = _Instance(release, namespace, kube_version, tuple(api_versions), cache_dir)
+    instance.include_crds = include_crds
     if set_values:
         from .values import parse_set
 
@@ -189,7 +193,10 @@ def render_chart(
         if cached is not None:
             return cached
     out: list[Resource] = []
-    _render_tree(chart, merged, instance, {}, out)
+    crds: list[Resource] = []
+    _render_tree(chart, merged, instance, {}, out, crds)
+    if include_crds:
+        out[:0] = crds  # as helm install creates them: first, as they are
     if namespace:
         _default_namespace(out, namespace)
     if key is not None and (instance.cache_secrets or not any(r.kind == "Secret" for r in out)):
@@ -206,7 +213,8 @@ def _files_digest(chart: Chart, instance: _Instance) -> bytes:
 
     h = blake2b(digest_size=20)
     h.update(f"render-{code_fingerprint()}\0{instance.release}\0{instance.namespace or ''}\0"
-             f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0".encode())
+             f"{instance.kube_version or ''}\0{','.join(instance.api_versions)}\0"
+             f"{'crds' if instance.include_crds else ''}\0".encode())
     for c in chart.inputs():  # the chart and its file:// dependencies, each through its root
         h.update(f"{'' if c is chart else c.dir}\0".encode())
         for rel in c.files():
@@ -282,8 +290,11 @@ def _subchart_values(dep: Any, parent: MergedValues) -> MergedValues:
     return merged
 
 
-def _render_tree(chart: Chart, merged: MergedValues, instance: _Instance, loaders: dict, out: list[Resource]) -> None:
-    """Render ``chart`` then its enabled subcharts, depth first."""
+def _render_tree(chart: Chart, merged: MergedValues, instance: _Instance, loaders: dict, out: list[Resource],
+                 crds: list[Resource]) -> None:
+    """Render ``chart`` then its enabled subcharts, depth first; ``crds`` gets the
+    objects of their ``crds/`` directories (:func:`chart_crds`)."""
+    crds.extend(chart_crds(chart))
     subcharts = []
     enabled = []  # chart.dependencies as Helm shows them: the enabled ones, under their aliases
     for dep in chart.dependencies:
@@ -300,7 +311,27 @@ def _render_tree(chart: Chart, merged: MergedValues, instance: _Instance, loader
     _validate_schema(chart, merged)
     out.extend(_render_one(chart, {**chart.meta, "dependencies": enabled}, merged, instance, loaders))
     for dep, sub in subcharts:
-        _render_tree(dep.chart, sub, instance, loaders, out)
+        _render_tree(dep.chart, sub, instance, loaders, out, crds)
+
+
+CRD_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def chart_crds(chart: Chart) -> list[Resource]:
+    """The objects of the chart's ``crds/`` files (``*.yaml``, ``*.yml``, ``*.json`` at any
+    depth, not ignored by ``.helmignore``), as Helm installs them: never templated, before
+    the templates' objects, for the chart and each enabled subchart."""
+    out = []
+    for rel in chart.file_names():
+        if rel.startswith("crds/") and rel.endswith(CRD_SUFFIXES):
+            path = chart.dir / rel
+            for d in load_documents(chart.root.read_text(rel), str(path)):
+                if d.data is None:
+                    continue
+                if not isinstance(d.data, dict):
+                    raise KcompileError("a document of crds/ is not a YAML map", path, d.line)
+                out.append(Resource(body=d.data, origin=Origin(str(path), d.line, d.index)))
+    return out
 
 
 def _validate_schema(chart: Chart, merged: MergedValues) -> None:

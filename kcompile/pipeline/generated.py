@@ -52,6 +52,7 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
             layers=layers, set_values=list(b.options.set_values),
             cache_dir=b.cache_dir, parse=b.cache.load_documents, root=chart_files,
             kube_version=b.options.kube_version, api_versions=tuple(b.options.api_versions),
+            include_crds=entry.get("includeCRDs", True) is not False,
         )
         b.releases.append(release)
         _no_secrets_from_command_line(b, release, rendered)

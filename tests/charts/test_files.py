@@ -303,3 +303,28 @@ def test_a_copy_in_charts_wins_over_the_file_path(tmp_path, capsys):
     _write_tree(app / "charts" / "common", {**LIB, "templates/_names.j2":
                                             "{% macro name() %}vendored{% endmacro %}\n"})
     assert _kcompile(capsys, tmp_path, app) == {"vendored": {"a": "b"}}
+
+
+# -- crds/ --------------------------------------------------------------------------------
+
+CRD = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+       "  name: things.example.com\n  annotations: {raw: '{{ values.x }}'}\nspec: {group: example.com}\n")
+
+
+def test_crds_of_a_jinja_chart_come_first_untemplated(tmp_path, capsys):
+    chart = tmp_path / "chart"
+    _write_tree(chart, {"Chart.yaml": "apiVersion: v2\nname: crdchart\nversion: 0.1.0\n",
+                        "crds/things.yaml": CRD, "crds/notes.txt": "not a manifest\n",
+                        "templates/cm.yaml.j2": _configmap("cm", "  a: b\n")})
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    for entry, kinds in (("", ["CustomResourceDefinition", "ConfigMap"]), ("  includeCRDs: false\n", ["ConfigMap"])):
+        (overlay / "kcompile.yaml").write_text(f"charts:\n- chart: ../chart\n  namespace: apps\n{entry}")
+        assert main(["build", str(overlay), "--no-validate", "--no-cache"]) == 0
+        objects = [d.data for d in load_documents(capsys.readouterr().out)]
+        assert [o["kind"] for o in objects] == kinds
+        if len(objects) == 2:  # as written (no template), cluster-scoped: no namespace
+            assert objects[0]["metadata"] == {"name": "things.example.com", "annotations": {"raw": "{{ values.x }}"}}
+    (chart / "crds/bad.yaml").write_text("- a list\n")
+    (overlay / "kcompile.yaml").write_text("charts:\n- chart: ../chart\n")
+    assert "crds/bad.yaml:1: a document of crds/ is not a YAML map" in _build_error(capsys, tmp_path, chart)

@@ -74,7 +74,7 @@ def differences(a: object, b: object, path: str = "") -> list[str]:
 
 def helm_objects(helm: Path, chart: Path, values: list[Path], sets: list[str], apis: list[str],
                  kube: str | None, namespace: str | None) -> dict:
-    cmd = [str(helm), "template", "web", str(chart)] + (["--namespace", namespace] if namespace else [])
+    cmd = [str(helm), "template", "web", str(chart), "--include-crds"] + (["--namespace", namespace] if namespace else [])
     for v in values:
         cmd += ["-f", str(v)]
     for s in sets:
@@ -131,9 +131,10 @@ def test_port_renders_what_helm_renders(ref_tools, tmp_path, monkeypatch, capsys
     assert main(build_args(overlay, sets, apis, kube) + ["--no-cache"]) == 0, capsys.readouterr().err
     got = normalized([d.data for d in load_documents(capsys.readouterr().out)])
     # helm template leaves namespaces to the install; kcompile writes the instance's
-    # namespace into every namespaced object (none here is cluster-scoped)
+    # namespace into every namespaced object (CRDs are cluster-scoped)
     for body in got.values():
-        assert body["metadata"].pop("namespace", None) == namespace, body["metadata"]["name"]
+        want = None if body["kind"] == "CustomResourceDefinition" else namespace
+        assert body["metadata"].pop("namespace", None) == want, body["metadata"]["name"]
 
     assert sorted(got) == sorted(expected)
     for key, body in expected.items():
