@@ -20,7 +20,12 @@ from .values import deep_merge
 
 
 class ChartFail(TemplateRuntimeError):
-    """Raised by ``fail()`` and ``required()``: the author's message, shown as is."""
+    """A helper's refusal (bad input to a filter), its message shown with values hidden
+    (:mod:`.masking`)."""
+
+
+class AuthorFail(ChartFail):
+    """Raised by ``fail()`` and ``required()``: the chart author's message, shown as is."""
 
 
 def _is_undefined(v: Any) -> bool:
@@ -231,7 +236,7 @@ def nindent(value: Any, width: int = 2) -> str:
 
 def required(value: Any, message: str = "a required value is missing") -> Any:
     if _is_undefined(value) or value is None or value == "":
-        raise ChartFail(message)
+        raise AuthorFail(message)
     return value
 
 
@@ -242,7 +247,7 @@ def default(value: Any, fallback: Any = "") -> Any:
 
 
 def fail(message: str = "fail() called") -> None:
-    raise ChartFail(str(message))
+    raise AuthorFail(str(message))
 
 
 def trunc(value: Any, length: int) -> str:

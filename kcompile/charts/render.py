@@ -35,7 +35,7 @@ def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None,
     root = str(chart_dir)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         name = frame.f_code.co_filename
-        if name.startswith(root):
+        if name.startswith(root) or name.endswith(".j2"):  # .j2: a file:// dependency's template
             found = (name, lineno)
     return found
 
@@ -421,7 +421,7 @@ def _render_error(e: BaseException, chart: Chart, path: Path, env: Any) -> BaseE
     from jinja2.exceptions import TemplateError, UndefinedError
     from jinja2.sandbox import SecurityError
 
-    from .filters import ChartFail
+    from .filters import AuthorFail, ChartFail
 
     if isinstance(e, TemplateSyntaxError):
         return KcompileError(f"template syntax error: {e.message}", e.filename or path, e.lineno)
@@ -430,10 +430,10 @@ def _render_error(e: BaseException, chart: Chart, path: Path, env: Any) -> BaseE
         what = {UndefinedError: "undefined value", SecurityError: "not allowed in a chart template",
                 TemplateNotFound: "template not found"}.get(type(e), "")
         msg = str(e.message if hasattr(e, "message") and e.message else e)
-        if isinstance(e, ChartFail):
+        if isinstance(e, AuthorFail):
             msg = str(e.message)  # the chart author's own words (fail, required)
         else:
-            msg = _hide_values(msg, file or path, env)
+            msg = _hide_values(str(e.message) if isinstance(e, ChartFail) else msg, file or path, env)
         return KcompileError(f"{what}: {msg}" if what else msg, file or path, line)
     if isinstance(e, RecursionError):
         return KcompileError("template recursion is too deep", path)

@@ -17,16 +17,17 @@ Semantics (SPEC §4, docs/strategic-merge.md):
   ``{$patch: delete}`` deletes the list); root ``$patch: delete`` deletes the object and
   root ``$patch: replace`` replaces it; ``$retainKeys``; ``$deleteFromPrimitiveList/<f>``;
   ``$setElementOrder/<f>``, as Kubernetes documents them. No ``$`` key reaches the output.
-- Errors, never silent loss: a list item without its merge key, a scalar where the base
-  has a map or list (and the reverse), an unknown ``$patch`` value, a ``$setElementOrder``
-  that omits a patched item, a patch key outside ``$retainKeys``, an unknown directive.
+- Errors, never silent loss: a scalar where the base has a map or list (and the
+  reverse), an unknown ``$patch`` value, a ``$setElementOrder`` that omits a patched item,
+  a patch key outside ``$retainKeys``, an unknown directive; a list item without its
+  merge key (a warning when the caller gives ``warn``: Kustomize builds such patches).
 - Kinds without a schema: maps merge, ``null`` deletes, lists are replaced; a map inside
   them that carries a built-in ``apiVersion``/``kind`` merges with that kind's schema.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import KcompileError
 
@@ -37,25 +38,29 @@ _SET_ORDER = "$setElementOrder/"
 
 
 class _Ctx:
-    __slots__ = ("file", "line", "schemas")
+    __slots__ = ("file", "line", "schemas", "warn")
 
-    def __init__(self, file: str | None, line: int | None, schemas: Any) -> None:
+    def __init__(self, file: str | None, line: int | None, schemas: Any,
+                 warn: Callable[[KcompileError], None] | None = None) -> None:
         self.file = file
         self.line = line
         self.schemas = schemas
+        self.warn = warn
 
     def error(self, message: str, path: str) -> KcompileError:
         return KcompileError(message, self.file, self.line, path=path or "(root)")
 
 
 def strategic_merge(base: dict, patch: dict, schema: Any, *, file: str | None = None,
-                    line: int | None = None) -> dict | None:
+                    line: int | None = None, warn: Callable[[KcompileError], None] | None = None) -> dict | None:
     """Merge ``patch`` into ``base`` (which is modified and returned; pass a copy).
 
     ``schema`` is the object's :class:`~kcompile.patch.schema.TypeNode` or None. Returns None
     when the patch deletes the object (root ``$patch: delete``). ``patch`` is not changed.
+    With ``warn``, a patch list item without its merge key (Kustomize builds such a patch)
+    is left out with a warning; without it, that is an error.
     """
-    ctx = _Ctx(file, line, getattr(schema, "schemas", None))
+    ctx = _Ctx(file, line, getattr(schema, "schemas", None), warn)
     directive = patch.get("$patch")
     if directive == "replace":
         return _clean_map(patch, schema, ctx, "")
@@ -334,7 +339,14 @@ def _merge_list(base: list, patch: list, t: Any, ctx: _Ctx, path: str) -> Any:
     for item in patch:
         if not isinstance(item, dict):
             raise ctx.error(f"expected list items to be maps with {', '.join(keys)}, found {_type_name(item)}", path)
-        key = _item_key(item, keys, ctx, path, required=True)
+        key = _item_key(item, keys, ctx, path, required=ctx.warn is None)
+        if key is None:
+            assert ctx.warn is not None
+            missing = next(k for k in keys if item.get(k) is None and k != "protocol")
+            ctx.warn(ctx.error(
+                f"list item has no merge key {missing!r}: it matches no base item and is left out "
+                "(Kustomize then drops the base list's items)", path))
+            continue
         ipath = _item_path(path, keys, key)
         match = index.get(key)
         if item.get("$patch") == "delete":  # other fields beside it go with the item

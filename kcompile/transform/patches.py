@@ -312,4 +312,4 @@ class StrategicMerger:
                 f"{r.kind}/{r.name} has list items with the same merge key ({where}); as Kustomize's "
                 "strategic merge does, only the last of each is kept, at the first one's place",
                 file, line))
-        return strategic_merge(base, patch, schema, file=file, line=line)
+        return strategic_merge(base, patch, schema, file=file, line=line, warn=warn)

@@ -45,7 +45,7 @@ CASES = {
                                    "ov/p.yaml:1", "same merge key (spec.template.spec.containers[name=web])"),
     "alias-bomb": ({"ov/kcompile.yaml": "resources: [bomb.yaml]\n", "ov/bomb.yaml": BOMB},
                    "ov/bomb.yaml:1", "alias"),
-    "smp-missing-merge-key": ({"ov/kcompile.yaml": "resources: [d.yaml]\npatches: [{path: p.yaml}]\n", "ov/d.yaml": DEPLOY,
+    "smp-missing-merge-key-strict": ({"ov/kcompile.yaml": "resources: [d.yaml]\npatches: [{path: p.yaml}]\n", "ov/d.yaml": DEPLOY,
                                "ov/p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{image: x}]\n"},
                               "ov/p.yaml:1", "no merge key 'name'"),
     "object-without-kind": ({"ov/kcompile.yaml": "resources: [d.yaml]\n", "ov/d.yaml": "---\napiVersion: v1\nmetadata: {name: x}\n"},

@@ -110,6 +110,9 @@ CASES: dict[str, tuple[dict[str, str], list[str], int, tuple[str, ...]]] = {
     "undefined key taken from a value": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\nx: {{ values[values.pw] }}\n"},
         ["build", "ov"], 1, ("ch/templates/s.yaml.j2:2:", f"'dict object' has no attribute {SENSITIVE}")),
+    "a helper refusing a value": (
+        {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\nx: {{ semver_compare(values.pw, '1.0') }}\n"},
+        ["build", "ov"], 1, ("ch/templates/s.yaml.j2:2:", f"semver_compare: {SENSITIVE} is not a semantic version")),
     "Python error quoting a value": (
         {**CHART, "ch/templates/s.yaml.j2": "kind: Secret\nx: {{ {}[values.pw ~ ''] }}{{ values.pw | int + 'a' }}\n"},
         ["build", "ov"], 1, ("ch/templates/s.yaml.j2:2:",)),
@@ -185,6 +188,14 @@ def test_a_configmap_context_is_shown(tmp_path, monkeypatch, capsys):
     code, _, err = run(capsys, "build", "ov")
     assert code == 1
     assert f"   5 |   v: {CANARY}" in err and ">    6 |   a: b: c" in err, err
+
+
+def test_fail_shows_the_authors_message(tmp_path, monkeypatch, capsys):
+    """fail()/required() messages are the chart author's words: shown as written."""
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {**CHART, "ch/templates/c.yaml.j2": "kind: ConfigMap\nx: {{ fail('no ' ~ values.pw) }}\n"})
+    code, _, err = run(capsys, "build", "ov")
+    assert code == 1 and err.endswith("c.yaml.j2:2: no CANARY\n"), err
 
 
 def test_template_words_are_still_named(tmp_path, monkeypatch, capsys):
