@@ -120,7 +120,7 @@ def render_helm_instance(b: Any, ov: Any, entry: dict[str, Any], i: int,
     release = as_text(entry["release"]) if entry.get("release") else default_release
     from ..pipeline.generated import value_layers
 
-    layers = value_layers(b, ov, entry, i, release, chart_values)
+    layers = value_layers(b, ov, entry, i, release, chart_values, helm=True)
     merged = merge_layers(layers, list(b.options.set_values), release)
     ns = as_text(entry["namespace"]) if entry.get("namespace") else None
     request = HelmTemplate(

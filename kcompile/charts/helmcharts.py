@@ -205,15 +205,31 @@ def values_inline_as_kustomize_reads(text: str, field: str, index: int, inline: 
     kustomization ``text``) with each plain scalar go-yaml v2 reads as a boolean made one
     (``yes``, ``on``, ``n``...; keys become ``"true"``/``"false"``, as through JSON).
     Quoted and tagged scalars stay strings."""
-    if not isinstance(inline, dict) or not any(w in text for w in YAML11_BOOLEANS):
-        return inline
-    node = _inline_node(text, field, index)
-    return _as_yaml11(node, inline, 0) if node is not None else inline
+    key = {"helmCharts": "valuesInline", "charts": "values"}.get(field, "valuesLocal")
+    return _entry_value_as_yaml11(text, field, index, key, inline)
 
 
-def _inline_node(text: str, field: str, index: int) -> Any:
+def values_as_helm_reads(text: str, values: Any) -> Any:
+    """``values`` (parsed from the values file ``text``) as Helm reads that file: plain
+    ``yes``, ``on``, ``n``... are booleans (go-yaml v2's YAML 1.1 words)."""
+    if not isinstance(values, dict) or not any(w in text for w in YAML11_BOOLEANS):
+        return values
+    root = _compose_plain(text)
+    return _as_yaml11(root, values, 0) if root is not None else values
+
+
+def _entry_value_as_yaml11(text: str, field: str, index: int, key: str, value: Any) -> Any:
+    """``value`` (``field[index].key`` of the overlay ``text``) with go-yaml v2's booleans."""
+    if not isinstance(value, dict) or not any(w in text for w in YAML11_BOOLEANS):
+        return value
+    node = _inline_node(text, field, index, key)
+    return _as_yaml11(node, value, 0) if node is not None else value
+
+
+def _compose_plain(text: str) -> Any:
+    """The YAML node tree of ``text``, plain scalars tagged ``!plain``; None if unreadable."""
     import yaml
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import ScalarNode
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -224,9 +240,15 @@ def _inline_node(text: str, field: str, index: int) -> Any:
             return super().resolve(kind, value, implicit)
 
     try:
-        root = yaml.compose(text, Loader=Plain)
+        return yaml.compose(text, Loader=Plain)
     except yaml.YAMLError:
         return None
+
+
+def _inline_node(text: str, field: str, index: int, key: str) -> Any:
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    root = _compose_plain(text)
 
     def child(node: Any, key: str) -> Any:
         if isinstance(node, MappingNode):
@@ -238,8 +260,7 @@ def _inline_node(text: str, field: str, index: int) -> Any:
     entries = child(root, field)
     if not isinstance(entries, SequenceNode) or index >= len(entries.value):
         return None
-    return child(entries.value[index], "valuesInline") if field == "helmCharts" else \
-        child(entries.value[index], "valuesLocal")
+    return child(entries.value[index], key)
 
 
 def _as_yaml11(node: Any, value: Any, depth: int) -> Any:

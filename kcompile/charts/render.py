@@ -35,7 +35,7 @@ def _template_location(exc: BaseException, chart_dir: Path) -> tuple[str | None,
     root = str(chart_dir)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         name = frame.f_code.co_filename
-        if name.startswith(root):
+        if name.startswith(root) or name.endswith(".j2"):  # .j2: a file:// dependency's template
             found = (name, lineno)
     return found
 
@@ -493,8 +493,25 @@ def _parse_rendered(text: str, template: Path) -> list[Resource]:
             )
         if not d.data:
             continue
+        _check_identity(d.data, template, d.line)
         out.append(Resource(body=d.data, origin=Origin(str(template), d.line, d.index, template=True)))
     return out
+
+
+def _check_identity(body: dict, template: Path, line: int) -> None:
+    """The fields an object is known by hold text, as in a resource file: a map or a list
+    there is an error naming the template, not a crash of a later stage."""
+    md = body.get("metadata")
+    fields = [("kind", body.get("kind")), ("apiVersion", body.get("apiVersion")), ("metadata", md)]
+    if isinstance(md, dict):
+        fields += [("metadata.name", md.get("name")), ("metadata.namespace", md.get("namespace"))]
+    for name, value in fields:
+        if value is None:
+            continue
+        if name == "metadata" and not isinstance(value, dict):
+            raise KcompileError(f"rendered object at rendered line {line}: 'metadata' must be a map", template, None)
+        if name != "metadata" and not isinstance(value, str):
+            raise KcompileError(f"rendered object at rendered line {line}: {name!r} must be a string", template, None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -250,7 +250,7 @@ def patch_entry(ns: Any) -> Any:
 
 def add_patch(doc: OverlayDocument, ns: Any) -> None:
     entry = patch_entry(ns)
-    if ns.path and not (doc.path.parent / ns.path).is_file():
+    if ns.path and not os.path.isfile(doc.path.parent / ns.path):  # False for a name too long, too
         raise KcompileError(f"patch file {ns.path!r} does not exist in {doc.path.parent}")
     patches = doc.list_field("patches")
     if any(_same_patch(p, entry) for p in patches):
@@ -288,7 +288,7 @@ def add_generator(field: str):
             literals.append(lit)
         for f in (ns.from_file or []) + (ns.from_env_file or []):
             path = f.split("=", 1)[-1]
-            if not (doc.path.parent / path).is_file():
+            if not os.path.isfile(doc.path.parent / path):  # False for a name too long, too
                 raise KcompileError(f"file {path!r} does not exist in {doc.path.parent}")
         if not (literals or ns.from_file or ns.from_env_file):
             raise KcompileError("give at least one of --from-literal, --from-file, --from-env-file")

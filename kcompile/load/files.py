@@ -70,6 +70,8 @@ class Files:
         symlink resolved; no checks (see :meth:`file` and :meth:`directory`)."""
         if not isinstance(rel, str) or not rel:
             raise KcompileError(f"expected a path, found {rel!r}", *where)
+        if "\0" in rel:  # a "\0" escape in a quoted YAML string; no file name can hold one
+            raise KcompileError("a path cannot hold a NUL character", *where)
         if "://" in rel or rel.startswith(("git@", "github.com/")):
             raise KcompileError(
                 f"remote resource {rel!r}: kcompile builds offline from the repository only", *where
@@ -147,6 +149,8 @@ class Files:
             raise KcompileError(f"expected a file, found a directory: {path}", *where) from None
         except OSError as e:
             raise KcompileError(f"cannot read {path}: {e.strerror}", *where) from None
+        except ValueError:  # a NUL in the name
+            raise KcompileError("a path cannot hold a NUL character", *where) from None
         try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):

@@ -223,11 +223,15 @@ def _referenced_directories(data: bytes | None) -> list[str] | None:
     if not isinstance(doc, dict):
         return None
     found = []
+    def listed(key: str) -> list:
+        value = doc.get(key)
+        return value if isinstance(value, list) else []  # another shape: the build reports it
+
     for key in ("resources", "bases", "components"):
-        for entry in doc.get(key) or []:
+        for entry in listed(key):
             if isinstance(entry, str):
                 found.append(entry)
-    for entry in doc.get("charts") or []:
+    for entry in listed("charts"):
         if isinstance(entry, dict) and isinstance(entry.get("chart"), str):
             found.append(entry["chart"])
     return found

@@ -61,22 +61,28 @@ def render_charts(b: Build, ov: OverlayFile, resources: list[Resource],
 
 
 def value_layers(b: Build, ov: OverlayFile, entry: dict, i: int, release: str,
-                 chart_values: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+                 chart_values: list[tuple[str, dict]], helm: bool = False) -> list[tuple[str, dict]]:
     """A chart instance's values layers above the chart's own, lowest first: its
     ``valuesFiles``, its ``values``, then ``chartValues`` from the overlays above (the one
     next to this overlay first, the overlay being built last, so the outermost overlay,
-    the environment, wins). Jinja and Helm charts alike."""
+    the environment, wins). Jinja and Helm charts alike; for a Helm chart (``helm``),
+    ``valuesFiles`` and ``values`` are read as Helm reads values (plain ``yes``/``on``/``n``
+    are booleans), so the chart sees what ``helm template -f`` would give it."""
+    if helm:
+        from ..charts.helmcharts import values_as_helm_reads, values_inline_as_kustomize_reads
     layers: list[tuple[str, dict]] = []
     for j, vf in enumerate(entry.get("valuesFiles") or []):
         vwhere = ov.where("charts", i, "valuesFiles", j)
         vpath = b.files.file(ov.dir, vf, vwhere)
-        docs = b.cache.load_documents(b.files.read_text(vpath, vwhere), str(vpath))
+        text = b.files.read_text(vpath, vwhere)
+        docs = b.cache.load_documents(text, str(vpath))
         data = docs[0].data if docs else {}
         if not isinstance(data, dict):
             raise KcompileError("a values file must be a YAML map", vpath, docs[0].line if docs else None)
-        layers.append((str(vpath), data))
+        layers.append((str(vpath), values_as_helm_reads(text, data) if helm else data))
     if entry.get("values"):
-        layers.append((str(ov.path), entry["values"]))
+        inline = entry["values"]
+        layers.append((str(ov.path), values_inline_as_kustomize_reads(ov.text, "charts", i, inline) if helm else inline))
     for source, cv in chart_values:
         if release in cv and isinstance(cv[release], dict):
             layers.append((source, cv[release]))

@@ -34,16 +34,26 @@ _HASHED_KINDS = ("ConfigMap", "Secret")
 Key = tuple[str, str, str, str]  # (group, kind, namespace, name)
 
 
+def _text(value: Any) -> str:
+    """An identity field as the object's id reads it (``Resource.namespace``): anything
+    but a string (a list where a namespace goes, say, with --no-validate) is ""."""
+    return value if isinstance(value, str) else ""
+
+
+def _identity(o: dict) -> tuple[str, str, str, str]:
+    """(apiVersion, kind, namespace, name)."""
+    md = o.get("metadata")
+    md = md if isinstance(md, dict) else {}
+    return _text(o.get("apiVersion")), _text(o.get("kind")), _text(md.get("namespace")), _text(md.get("name"))
+
+
 def _key(o: dict) -> Key:
-    md = o.get("metadata") or {}
-    group = str(o.get("apiVersion", "")).rpartition("/")[0]
-    return (group, o.get("kind", ""), md.get("namespace") or "", md.get("name") or "")
+    api, kind, namespace, name = _identity(o)
+    return (api.rpartition("/")[0], kind, namespace, name)
 
 
 def _change(action: str, obj: dict, before: dict | None, after: dict | None) -> Change:
-    md = obj.get("metadata") or {}
-    return Change(action, obj.get("apiVersion", ""), obj.get("kind", ""), md.get("namespace") or "",
-                  md.get("name") or "", before, after)
+    return Change(action, *_identity(obj), before, after)
 
 
 def _hash_renames(created: list[Key], deleted: list[Key]) -> dict[Key, Key]:

@@ -31,7 +31,8 @@ def is_digest(value: Any) -> bool:
 def is_sensitive(obj: dict) -> bool:
     """Whether ``obj`` carries values that must never be stored or shown (a ``data`` that
     is not a map is still a value: it is masked whole)."""
-    return obj.get("kind") in SENSITIVE_KINDS and any(obj.get(f) is not None for f in SENSITIVE_FIELDS)
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind in SENSITIVE_KINDS and any(obj.get(f) is not None for f in SENSITIVE_FIELDS)
 
 
 def sensitive_items(obj: dict) -> list[tuple[str, str | None, object]]:

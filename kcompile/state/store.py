@@ -226,6 +226,8 @@ class SQLStateStore(TransferMixin):
         return self._with_objects(env, self._revision(rows[0])) if rows else None
 
     def get(self, env: str, revision: int) -> Revision | None:
+        if not -(2**63) <= revision < 2**63:
+            return None  # no database integer holds it, so no revision has it
         rows = self._read(f"SELECT {_COLUMNS} FROM revisions WHERE env = ? AND revision = ?", (env, revision))
         return self._with_objects(env, self._revision(rows[0])) if rows else None
 

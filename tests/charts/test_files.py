@@ -220,7 +220,8 @@ def test_a_file_linking_outside_the_chart_is_refused(tmp_path, capsys):
     assert "not the chart's" not in err
 
 
-def test_a_bad_helmignore_rule_is_an_error_at_its_line(tmp_path, capsys):
+def test_a_bad_helmignore_rule_is_an_error_at_its_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # messages name files relative to the current directory
     chart = tmp_path / "chart"
     _write_tree(chart, {"Chart.yaml": "apiVersion: v2\nname: bad\nversion: 0.1.0\n",
                         ".helmignore": "*.bak\n**/*.tmp\n", "templates/cm.yaml.j2": _configmap("cm", "  a: b\n")})
@@ -229,7 +230,7 @@ def test_a_bad_helmignore_rule_is_an_error_at_its_line(tmp_path, capsys):
     (overlay / "kcompile.yaml").write_text("charts:\n- chart: ../chart\n")
     assert main(["build", str(overlay), "--no-validate", "--no-cache"]) == 1
     err = capsys.readouterr().err
-    assert f"{chart / '.helmignore'}:2: double-star (**) syntax is not supported" in err
+    assert "kcompile: error: chart/.helmignore:2: double-star (**) syntax is not supported" in err
 
 
 def test_helmignore_leaves_out_templates_as_helm_does(tmp_path, capsys):
@@ -296,6 +297,14 @@ def test_file_dependency_is_read_where_it_lies_and_keyed_by_its_content(tmp_path
     (tmp_path / "libs/common/templates/_names.j2").unlink()
     assert main(args) == 1
     assert "template not found" in capsys.readouterr().err
+
+
+def test_an_error_in_a_file_dependency_names_its_template(tmp_path, capsys):
+    app = _app(tmp_path, "- {name: common, repository: 'file://../../libs/common'}\n")
+    (tmp_path / "libs/common/templates/_names.j2").write_text(
+        "{% macro name() %}\n{{ values.missing.deeper }}\n{% endmacro %}\n")
+    err = _build_error(capsys, tmp_path, app)
+    assert f"{tmp_path / 'libs/common/templates/_names.j2'}:2: undefined value" in err
 
 
 def test_a_copy_in_charts_wins_over_the_file_path(tmp_path, capsys):

@@ -181,3 +181,14 @@ def test_output_dir_below_a_file_says_what_cannot_be_written(repo, capsys):
     assert code == 1
     assert err.startswith("kcompile: error: --output-dir: cannot write report/sub: Not a directory"), err
     assert (repo / "report").read_text() == "mine\n" and exports_left(repo) == []
+
+
+def test_an_overlay_field_of_another_shape_at_the_revision_is_the_builds_error(repo, capsys):
+    """Found by the fuzz property: following the overlay files at REF met a number where
+    a list of paths goes, and crashed before anything was built."""
+    commit(repo, {"ov/kcompile.yaml": "resources: 5\n"})
+    (repo / "ov/kcompile.yaml").write_text("resources: [d.yaml]\n")
+    code, _, err = diff(capsys, "ov", "--base-ref", "HEAD")
+    assert code == 1
+    assert err.startswith("kcompile: error: ov/kcompile.yaml:1: 'resources' must be a list, found a scalar"), err
+    assert err.rstrip().endswith("(at HEAD)") and exports_left(repo) == []

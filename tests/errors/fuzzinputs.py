@@ -54,20 +54,21 @@ def any_value(max_leaves: int = 12) -> st.SearchStrategy:
 
 
 @st.composite
-def yaml_text(draw, value: st.SearchStrategy | None = None) -> str:
+def yaml_text(draw, value: st.SearchStrategy | None = None, tame: bool = False) -> str:
     """YAML for a value, written in one of several styles; sometimes with aliases (a
-    shared subtree), deep nesting, or a flow/block mix."""
+    shared subtree), deep nesting, or a flow/block mix (``tame``: the value's own keys
+    only, never nested past the limit)."""
     v = draw(value if value is not None else any_value())
     if draw(st.integers(0, 14)) == 0:
         # PyYAML writes a value referenced twice as &id001 / *id001
         if isinstance(v, dict) and len(v) >= 2:
             first, second = list(v)[:2]
             v = {**v, second: v[first]}
-        else:
+        elif not tame:
             shared = draw(any_value(4))
             v = {"x": shared, "y": shared, "z": [shared, shared], "v": v}
     nested = None
-    if draw(st.integers(0, 39)) == 0:
+    if not tame and draw(st.integers(0, 39)) == 0:
         n = draw(st.sampled_from([100, 255, 257, 300, 2000]))
         nested = draw(st.sampled_from(["[" * n + "]" * n, "{a: " * n + "1" + "}" * n,
                                        "".join(" " * i + "-\n" for i in range(1, n))]))
@@ -156,15 +157,15 @@ def mutated(draw, obj: Any, budget: int = 3) -> Any:
     return obj
 
 
-def k8s_object() -> st.SearchStrategy:
-    return st.sampled_from(OBJECTS).flatmap(lambda o: st.one_of(st.just(o), mutated(o)))
+def k8s_object(tame: bool = False) -> st.SearchStrategy:
+    return st.sampled_from(OBJECTS).flatmap(lambda o: st.one_of(st.just(o), mutated(o, 1 if tame else 3)))
 
 
 @st.composite
-def manifests(draw) -> str:
+def manifests(draw, tame: bool = False) -> str:
     """One or more objects as a multi-document YAML file."""
-    docs = draw(st.lists(k8s_object(), min_size=1, max_size=3))
-    return "---\n".join(draw(yaml_text(st.just(d))) for d in docs)
+    docs = draw(st.lists(k8s_object(tame), min_size=1, max_size=3))
+    return "---\n".join(draw(yaml_text(st.just(d), tame)) for d in docs)
 
 
 # --- patches ---------------------------------------------------------------------------
@@ -312,19 +313,24 @@ assert set(_PLAUSIBLE) == SUPPORTED_FIELDS, set(_PLAUSIBLE) ^ SUPPORTED_FIELDS  
 
 
 @st.composite
-def overlay_text(draw) -> str:
+def overlay_text(draw, tame: bool = False) -> str:
     """An overlay file: real field names (sometimes one misspelled or differently
-    cased), each with a well-shaped value or a value of any shape."""
-    names = draw(st.lists(st.sampled_from(sorted(SUPPORTED_FIELDS)), min_size=1, max_size=6, unique=True))
+    cased), each with a well-shaped value or a value of any shape (``tame``: always
+    well-shaped, no helm binary needed, so that a build gets further)."""
+    fields = sorted(SUPPORTED_FIELDS - (_NEEDS_HELM if tame else set()))
+    names = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=6, unique=True))
     data: dict[Any, Any] = {}
     for name in names:
-        junk = draw(st.integers(0, 9)) == 0
+        junk = not tame and draw(st.integers(0, 9)) == 0
         data[name] = draw(any_value(6) if junk else _PLAUSIBLE[name])
-    if draw(st.integers(0, 15)) == 0:
+    if not tame and draw(st.integers(0, 15)) == 0:
         data[draw(st.sampled_from(["resource", "Resources", "PATCHES", "namePrefixx"]))] = ["d.yaml"]
     if "resources" not in data and draw(st.booleans()):
         data["resources"] = ["d.yaml"]
-    return draw(yaml_text(st.just(data)))
+    return draw(yaml_text(st.just(data), tame))
+
+
+_NEEDS_HELM = {"helmCharts", "helmGlobals", "helmChartInflationGenerator", "apiVersion", "kind", "metadata"}
 
 
 # --- charts ----------------------------------------------------------------------------
@@ -426,26 +432,27 @@ ENV_LINES = st.lists(st.one_of(st.sampled_from(["A=1", "B=", "=x", "# c", "", "C
 def trees(draw, overlays: int = 1) -> dict[str, str | bytes]:
     """A repository: ``ov`` (and ``ov1``... with ``overlays`` > 1) with generated overlay
     files beside manifests, patches, generator files; a base, a component and a chart."""
+    tame = draw(st.booleans())  # half the trees well-shaped throughout, to get past the first check
     files: dict[str, str | bytes] = {
         "base/kustomization.yaml": "resources: [d.yaml]\n",
-        "base/d.yaml": draw(manifests()),
+        "base/d.yaml": draw(manifests(tame)),
         "comp/kcompile.yaml": draw(st.one_of(
             st.just("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels: {x: y}\n"),
-            overlay_text())),
+            overlay_text(tame))),
     }
     files.update(draw(chart_files()))
     for i in range(overlays):
         d = "ov" if i == 0 else f"ov{i}"
         name = draw(st.sampled_from(["kcompile.yaml", "kcompile.yaml", "kustomization.yaml", "Kustomization"]))
-        files[f"{d}/{name}"] = draw(overlay_text())
-        files[f"{d}/d.yaml"] = draw(manifests())
+        files[f"{d}/{name}"] = draw(overlay_text(tame))
+        files[f"{d}/d.yaml"] = draw(manifests(tame))
         files[f"{d}/p.yaml"] = draw(strategic_patch())
         files[f"{d}/j.yaml"] = draw(json6902())
         files[f"{d}/env.txt"] = "\n".join(draw(ENV_LINES)) + "\n"
         files[f"{d}/f.txt"] = draw(st.one_of(st.text(max_size=30), st.binary(max_size=30)))
-        files[f"{d}/m/a.yaml"] = draw(manifests())
+        files[f"{d}/m/a.yaml"] = draw(manifests(tame))
         files[f"{d}/values.yaml"] = draw(yaml_text(CHART_VALUES))
-    if draw(st.integers(0, 4)) == 0:
+    if not tame and draw(st.integers(0, 4)) == 0:
         # raw bytes over one of the files
         path = draw(st.sampled_from(sorted(files)))
         original = files[path] if isinstance(files[path], bytes) else str(files[path]).encode()

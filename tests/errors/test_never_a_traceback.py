@@ -122,6 +122,28 @@ CASES = {
                                                  "charts/web exists and is not a directory", None),
     "init-below-a-file": ({"f": "mine\n"}, ["init", "f/new"], None, "cannot write f/new/", None),
     "init-with-a-name-too-long": ({}, ["init", "x" * 300], None, "File name too long", None),
+    "resource-path-with-an-escaped-nul": ({"ov/kcompile.yaml": 'resources: ["d\\0.yaml"]\n'}, ["build", "ov"],
+                                          "ov/kcompile.yaml:1", "a path cannot hold a NUL character", None),
+    "patch-path-with-an-escaped-nul": ({**ONE, "ov/d.yaml": CM, "ov/kcompile.yaml": 'resources: [d.yaml]\n'
+                                        'patches:\n- path: "p\\0.yaml"\n'}, ["validate", "ov"],
+                                       "ov/kcompile.yaml:3", "a path cannot hold a NUL character", None),
+    "edit-env-file-name-too-long": ({**ONE, "ov/d.yaml": CM}, ["edit", "ov", "add", "secret", "s", "--from-env-file",
+                                                               "x" * 300], None, "does not exist", None),
+    "edit-patch-path-too-long": ({**ONE, "ov/d.yaml": CM}, ["edit", "ov", "add", "patch", "--path", "x" * 300], None,
+                                 "does not exist in ov", None),
+    "edit-overlay-name-too-long": ({}, ["edit", "x" * 300, "set", "namespace", "a"], None, "is not a directory", None),
+    "show-a-revision-past-64-bits": ({**ONE, "ov/d.yaml": CM}, ["state", "show", "ov", "-" + "1" * 150], None,
+                                     "environment 'ov' has no revision -111", lambda root: kcompile(["apply", "ov"], root)),
+    "rollback-to-a-revision-past-64-bits": ({**ONE, "ov/d.yaml": CM}, ["rollback", "ov", "--to-revision", "9" * 30],
+                                            None, "environment 'ov' has no revision 999",
+                                            lambda root: kcompile(["apply", "ov"], root)),
+    "chart-object-kind-a-map": (chart({"c/templates/cm.yaml.j2": "apiVersion: v1\nkind: {name: '{{ release.name }}'}\n"}),
+                                ["plan", "ov"], "c/templates/cm.yaml.j2",
+                                "rendered object at rendered line 1: 'kind' must be a string", None),
+    "chart-object-name-a-list": (chart({"c/templates/cm.yaml.j2": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                                                                  "  name: [a]\n"}),
+                                 ["build", "ov", "--no-validate"], "c/templates/cm.yaml.j2",
+                                 "'metadata.name' must be a string", None),
 }
 
 
@@ -188,3 +210,15 @@ def test_validating_an_object_nested_to_the_readers_limit(tmp_path):
     assert_clean_failure(proc, None, "validation failed: 1 error(s)")
     assert "ov/d.yaml:1: error: ConfigMap/a: nested too deeply to be schema-checked" in proc.stderr, proc.stderr
     assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", [["plan", "ov", "--no-validate"], ["apply", "ov", "--no-validate"]])
+def test_a_namespace_that_is_not_a_string_is_planned_as_kustomize_builds_it(tmp_path, command):
+    """Kustomize passes ``namespace: [a]`` through (the API server refuses it); a plan
+    keys the object as its id does, by an empty namespace, instead of crashing."""
+    write_tree(tmp_path, {**ONE, "ov/d.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: [a]}\n"
+                                             f"stringData: {{k: {SECRET}}}\n"})
+    proc = kcompile(command, tmp_path, env={"KCOMPILE_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and SECRET not in proc.stdout + proc.stderr
+    assert "Secret/s" in proc.stdout + proc.stderr or "1 created" in proc.stderr, (proc.stdout, proc.stderr)

@@ -116,6 +116,28 @@ charts:
   values: {defaultSchedule: {create: false}}
 """},
         helm=["backup", "{chart}", "--set", "defaultSchedule.create=false", "--skip-tests"]),
+    # values files and inline values read as Helm reads a values file: plain yes/on/n
+    # are booleans (go-yaml v2), quoted ones strings, keys too
+    "yaml11-words-in-values": dict(
+        charts={"charts/kinds": "kinds"},
+        files={"kcompile.yaml": """
+charts:
+- chart: charts/kinds
+  release: k
+  valuesFiles: [words.yaml]
+  values: {inlineOn: on, inlineQuoted: "on", inlineNo: No}
+""", "words.yaml": """
+enabled: yes
+short: y
+off: n
+switch: On
+quoted: "yes"
+tagged: !!str no
+list: [yes, "no", off]
+nested: {flag: ON, word: yesterday}
+"""},
+        helm=["k", "{chart}", "-f", "words.yaml", "-f", {"inlineOn": True, "inlineQuoted": "on", "inlineNo": False},
+              *DEFAULTS]),
 }
 
 
