@@ -63,7 +63,7 @@ class OverlayDocument:
     @classmethod
     def open(cls, overlay: str | os.PathLike[str]) -> "OverlayDocument":
         directory = Path(overlay)
-        if not directory.is_dir():
+        if not os.path.isdir(directory):  # False for a name too long, too
             raise KcompileError(f"overlay {overlay} is not a directory")
         path = find_overlay_file(directory)
         if path is None:

@@ -250,7 +250,7 @@ def patch_entry(ns: Any) -> Any:
 
 def add_patch(doc: OverlayDocument, ns: Any) -> None:
     entry = patch_entry(ns)
-    if ns.path and not (doc.path.parent / ns.path).is_file():
+    if ns.path and not os.path.isfile(doc.path.parent / ns.path):  # False for a name too long, too
         raise KcompileError(f"patch file {ns.path!r} does not exist in {doc.path.parent}")
     patches = doc.list_field("patches")
     if any(_same_patch(p, entry) for p in patches):
