@@ -160,6 +160,12 @@ def main() -> None:
               f"{m['warm']:>7.3f}s {m['cold'] / m['helm']:>10.2f} {m['compiled'] / m['helm']:>14.2f} "
               f"{m['one'] / m['helm']:>9.2f} {m['warm'] / m['helm']:>10.2f}", flush=True)
     print("targets: " + ", ".join(f"{mode}/helm <= {x}" for mode, x in TARGETS.items()))
+    # The floor of any render that runs a template: Python's start and Jinja2's import.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    floor = {what: statistics.median(timed([sys.executable, *cmd], ROOT, env)[0] for _ in range(args.runs))
+             for what, cmd in (("python -c pass", ["-c", "pass"]),
+                               ("python -c 'import jinja2.sandbox'", ["-c", "import jinja2.sandbox"]))}
+    print("floor: " + ", ".join(f"{what} {t:.3f}s" for what, t in floor.items()))
 
 
 if __name__ == "__main__":
