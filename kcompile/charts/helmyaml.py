@@ -30,6 +30,19 @@ _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 _GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _WORDS = re.compile(r"(?i:y|n|yes|no|on|off|true|false|null|~|[-+]?\.inf|\.nan)")
+# The rest of what a YAML 1.1 reader (PyYAML's resolver, go-yaml v2's) takes for a number or
+# a date, as the YAML 1.1 types define them; words are _WORDS. Checked here rather than by
+# importing PyYAML's resolver on every render that writes YAML (tests/charts/test_to_yaml_helm.py
+# compares the two).
+_YAML11_NUMBER = re.compile(
+    r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+    r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+    r"|[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*")
+_YAML11_DATE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -43,10 +56,7 @@ def _quoted(s: str) -> bool:
     plain = s.replace("_", "")
     if _GO_INT.fullmatch(plain) or _GO_FLOAT.fullmatch(plain):
         return True
-    from yaml.nodes import ScalarNode
-    from yaml.resolver import Resolver
-
-    return Resolver().resolve(ScalarNode, s, (True, False)) != "tag:yaml.org,2002:str"
+    return bool(_YAML11_NUMBER.fullmatch(s) or _YAML11_DATE.fullmatch(s))
 
 
 def _go_key_less(a: str, b: str) -> bool:
@@ -206,8 +216,6 @@ def _same_as_ours(value: Any, depth: int = 0) -> bool:
 
 def helm_yaml(value: Any) -> str:
     """``toYaml``'s text of a JSON-shaped value, with no trailing newline."""
-    import yaml
-
     if type(value) in (dict, list) and value and _same_as_ours(value):
         from ..yaml.write import dump
 
@@ -217,6 +225,8 @@ def helm_yaml(value: Any) -> str:
         return "{}"
     if isinstance(value, (list, tuple)) and not value:
         return "[]"
+    import yaml  # the emitter go-yaml's is a port of: only where kcompile's writer would differ
+
     try:
         text = yaml.dump(value, Dumper=_helm_dumper(), default_flow_style=False, allow_unicode=True,
                          sort_keys=False, width=80, indent=2)

@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import subprocess
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kcompile.cli import main
 from kcompile.yaml.read import load_documents
 
@@ -67,3 +70,29 @@ def test_to_yaml_writes_what_helm_toyaml_writes(ref_tools, tmp_path, capsys):
     assert sorted(got) == sorted(VALUES)
     for name in VALUES:
         assert got[name] == expected[name], f"{name}:\nkcompile:\n{got[name]}\nhelm:\n{expected[name]}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789-+._:eExXbBoOabcdefTtZ \t~yn<=", min_size=1, max_size=14))
+def test_the_yaml11_check_agrees_with_a_yaml11_reader(s):
+    """helmyaml decides which strings a YAML 1.1 reader takes for non-strings with its own
+    patterns (no PyYAML import on a render); PyYAML's resolver is the reference."""
+    from yaml.nodes import ScalarNode
+    from yaml.resolver import Resolver
+
+    from kcompile.charts.helmyaml import _WORDS, _YAML11_DATE, _YAML11_NUMBER
+
+    if s in ("<<", "=") or _WORDS.fullmatch(s):
+        return  # decided before the patterns
+    reader = Resolver().resolve(ScalarNode, s, (True, False)) != "tag:yaml.org,2002:str"
+    assert bool(_YAML11_NUMBER.fullmatch(s) or _YAML11_DATE.fullmatch(s)) == reader
+
+
+def test_to_yaml_of_usual_values_does_not_import_pyyaml():
+    import sys
+
+    probe = ("import sys\nfrom kcompile.charts.helmyaml import helm_yaml\n"
+             "helm_yaml({'limits': {'cpu': '100m', 'memory': '128Mi'}, 'tag': 'stable', 'ports': [80, 443],"
+             " 'pullPolicy': 'IfNotPresent', 'enabled': True})\nprint('yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
