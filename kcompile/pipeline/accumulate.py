@@ -119,7 +119,7 @@ def _accumulate_all(b: Build, ov: OverlayFile, acc: Accumulation, chart_values: 
             path = remote_path(b, entry, where)
         else:
             path = b.files.directory(ov.dir, entry, where)
-        if not path.is_dir():
+        if not os.path.isdir(path):  # False for a name too long, too
             raise KcompileError(f"component {entry!r} is not a directory", *where)
         sub = b.overlay_file(path, where)
         if not sub.is_component:
@@ -170,7 +170,7 @@ def _load_entry(b: Build, ov: OverlayFile, entry: Any, where: tuple,
             return b.load_resource_file(path, where)
     else:
         path = b.files.resolve(ov.dir, entry, where)
-    if path.is_dir():
+    if os.path.isdir(path):  # os.path: False, not an OSError, for a name too long
         b.files.note_listed(path)
         if find_overlay_file(path) is not None:
             base = _accumulate_base(b, path, where, chart_values)
@@ -183,7 +183,7 @@ def _load_entry(b: Build, ov: OverlayFile, entry: Any, where: tuple,
             if name.endswith((".yaml", ".yml", ".json")) and not os.path.isdir(path / name):
                 out.extend(b.load_resource_file(b.files.file(path, name, where, "manifest directory"), where))
         return out
-    if not path.exists():
+    if not os.path.lexists(path):
         raise KcompileError(f"resource {entry!r} not found ({path})", *where)
     b.files.check_file(path, ov.dir, where)
     return b.load_resource_file(path, where)

@@ -132,6 +132,13 @@ CASES = {
     "edit-patch-path-too-long": ({**ONE, "ov/d.yaml": CM}, ["edit", "ov", "add", "patch", "--path", "x" * 300], None,
                                  "does not exist in ov", None),
     "edit-overlay-name-too-long": ({}, ["edit", "x" * 300, "set", "namespace", "a"], None, "is not a directory", None),
+    "resource-name-too-long": ({"ov/kcompile.yaml": f"resources: [{'x' * 300}.yaml]\n"}, ["build", "ov"],
+                               "ov/kcompile.yaml:1", "not found", None),
+    "component-name-too-long": ({"ov/kcompile.yaml": f"components: [{'x' * 300}]\n"}, ["build", "ov"],
+                                "ov/kcompile.yaml:1", "is not a directory", None),
+    "service-selector-value-a-list": ({**ONE, "ov/d.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n"
+                                       "spec:\n  selector: {app: [a]}\n  ports: [{port: 80}]\n"}, ["apply", "ov"],
+                                      None, "validation failed: 1 error(s)", None),
     "show-a-revision-past-64-bits": ({**ONE, "ov/d.yaml": CM}, ["state", "show", "ov", "-" + "1" * 150], None,
                                      "environment 'ov' has no revision -111", lambda root: kcompile(["apply", "ov"], root)),
     "rollback-to-a-revision-past-64-bits": ({**ONE, "ov/d.yaml": CM}, ["rollback", "ov", "--to-revision", "9" * 30],

@@ -173,5 +173,7 @@ def _selecting_nothing(resources: list[Resource]) -> list[Finding]:
 
 
 def _selects(selector: dict, ns: str, by_pair: dict[tuple, list[dict]]) -> bool:
+    if not all(isinstance(v, str) for v in selector.values()):
+        return True  # the schema check reports the value; no second finding
     candidates = min((by_pair.get((ns, k, v), []) for k, v in selector.items()), key=len)
     return any(all(t.get(k) == v for k, v in selector.items()) for t in candidates)
