@@ -10,7 +10,25 @@ from __future__ import annotations
 import os
 
 
-class KcompileError(Exception):
+class LazyLine:
+    """A ``line`` attribute that may be given as a callable, computed on first use
+    (finding a line can mean re-parsing a file, which only an error should pay for)."""
+
+    _line: "int | None | object"
+
+    @property
+    def line(self) -> int | None:
+        """1-based line, or None."""
+        if callable(self._line):
+            self._line = self._line()
+        return self._line  # type: ignore[return-value]
+
+    @line.setter
+    def line(self, value: int | None) -> None:
+        self._line = value
+
+
+class KcompileError(LazyLine, Exception):
     """A user error: bad input, a failed check, a missing file.
 
     ``file`` is a filesystem path (absolute or relative to the working directory),
@@ -29,18 +47,6 @@ class KcompileError(Exception):
         self.file = os.fspath(file) if file is not None else None
         self._line = line
         self.path = path
-
-    @property
-    def line(self) -> int | None:
-        """1-based line; computed on first use when given as a callable (finding a line
-        can mean re-parsing a file, which only an error should pay for)."""
-        if callable(self._line):
-            self._line = self._line()
-        return self._line
-
-    @line.setter
-    def line(self, value: int | None) -> None:
-        self._line = value
 
     def located(self, file: str | os.PathLike[str] | None, line: int | None = None) -> "KcompileError":
         """Fill in a location if the error does not have one yet; return self."""

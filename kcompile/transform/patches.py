@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import KcompileError
+from ..errors import KcompileError, LazyLine
 from ..model import Resource, ResId, deep_copy, split_api_version
 from .selectors import ResourceIndex, Target
 from ..yaml.read import load_documents
 from ..yaml.scalars import Document
 
 
-class Patch:
+class Patch(LazyLine):
     """A parsed patch: strategic-merge documents or JSON 6902 operations, where it was
-    declared, its target selector and options."""
+    declared, its target selector and options. For an inline patch ``line`` is found on
+    first use (that composes the overlay file again: a build whose patches all apply never
+    needs it)."""
 
     def __init__(self, file: str, line: int | None | Callable[[], int | None], smp: list[Document] | None = None,
                  ops: list[dict[str, Any]] | None = None, target: Target | None = None,
@@ -36,18 +38,6 @@ class Patch:
         self.allow_kind_change = allow_kind_change
         self.source = source
         self.declared: tuple = (file, line)  # the overlay entry declaring the patch
-
-    @property
-    def line(self) -> int | None:
-        """The patch's line; for an inline patch found on first use (that composes the
-        overlay file again: a build whose patches all apply never needs it)."""
-        if callable(self._line):
-            self._line = self._line()
-        return self._line
-
-    @line.setter
-    def line(self, value: int | None) -> None:
-        self._line = value
 
     @property
     def line_finder(self) -> int | None | Callable[[], int | None]:

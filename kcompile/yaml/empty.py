@@ -22,22 +22,12 @@ Segment = Any
 
 def empty_value_paths(text: str) -> dict[int, list[tuple[Segment, ...]]]:
     """For each document index of ``text``, the paths of keys written without a value."""
-    import yaml
-
     out: dict[int, list[tuple[Segment, ...]]] = {}
-    try:
-        nodes = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    except yaml.YAMLError:
-        return out
-    index = 0
-    for node in nodes:
-        if node is None:
-            continue
+    for index, node in enumerate(_documents(text)):
         found: list[tuple[Segment, ...]] = []
         _visit(node, (), found)
         if found:
             out[index] = found
-        index += 1
     return out
 
 
@@ -47,14 +37,7 @@ def annotation_texts(text: str) -> dict[int, dict[str, str]]:
     import yaml
 
     out: dict[int, dict[str, str]] = {}
-    try:
-        nodes = list(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    except yaml.YAMLError:
-        return out
-    index = 0
-    for node in nodes:
-        if node is None:
-            continue
+    for index, node in enumerate(_documents(text)):
         found = {}
         annotations = _child(_child(node, "metadata"), "annotations")
         if isinstance(annotations, yaml.MappingNode):
@@ -63,8 +46,18 @@ def annotation_texts(text: str) -> dict[int, dict[str, str]]:
                     found[key.value] = value.value
         if found:
             out[index] = found
-        index += 1
     return out
+
+
+def _documents(text: str) -> list[Any]:
+    """The node trees of the (non-empty) documents of ``text``; none if it is not YAML."""
+    import yaml
+
+    try:
+        nodes = yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return [n for n in nodes if n is not None]
+    except yaml.YAMLError:
+        return []
 
 
 def _child(node: Any, name: str) -> Any:
