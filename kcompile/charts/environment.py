@@ -195,12 +195,6 @@ class ChartEnvironment(ImmutableSandboxedEnvironment):
         b = __self.budget
         b.tick()
         check_method_call(b, getattr(__obj, "__wrapped__", __obj), args, kwargs)
-        reads = __self.reads
-        if reads is not None:
-            paths = reads.paths
-            for a in (*args, *kwargs.values()):
-                if id(a) in paths:
-                    reads.whole(a)
         result = super().call(__context, __obj, *args, **kwargs)
         b.size(result)
         return result

@@ -32,6 +32,7 @@ class TemplateCache:
 
         self.entries = Entries("template-renders", cache_dir)
         self.instance_key = instance_key
+        self._manifests: dict[str, Any] = {}  # read by lookup, reused by store
         # False when values came from the command line: a render holding a Secret is not
         # kept then (caches never hold a Secret value that is not in the repository's files)
         self.cache_secrets = cache_secrets
@@ -49,7 +50,7 @@ class TemplateCache:
     def lookup(self, name: str, values: Any) -> "tuple[str, tuple[tuple, ...], list | None] | None":
         """(text, paths read, parsed documents or None) of an earlier render of template
         ``name`` that read what ``values`` holds, or None."""
-        manifest = self.entries.load(self._key("manifest", name))
+        manifest = self._manifests[name] = self.entries.load(self._key("manifest", name))
         if not isinstance(manifest, list):
             return None
         for paths in manifest:
@@ -74,7 +75,7 @@ class TemplateCache:
             return
         self.entries.store(self._key("render", name, digest), (text, ordered, documents))
         manifest_key = self._key("manifest", name)
-        manifest = self.entries.load(manifest_key)
+        manifest = self._manifests[name] if name in self._manifests else self.entries.load(manifest_key)
         sets = [ordered] + [p for p in manifest if p != ordered][:_MANIFEST_SETS - 1] \
             if isinstance(manifest, list) else [ordered]
         self.entries.store(manifest_key, sets)
